@@ -1,0 +1,50 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+let strict: [SwiftSetting] = [
+    .swiftLanguageMode(.v6),
+]
+
+let package = Package(
+    name: "kad",
+    platforms: [.macOS(.v13)],
+    products: [
+        .library(name: "VRRPCore", targets: ["VRRPCore"]),
+        .library(name: "ConfigDSL", targets: ["ConfigDSL"]),
+        .library(name: "NetLinux", targets: ["NetLinux"]),
+        .library(name: "IPVSControl", targets: ["IPVSControl"]),
+        .executable(name: "kad", targets: ["kad"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: [
+        // The pure VRRP engine: no I/O, no clock, no other target.
+        .target(name: "VRRPCore", swiftSettings: strict),
+        // keepalived.conf → typed model. Imports no other kad target.
+        .target(name: "ConfigDSL", swiftSettings: strict),
+        // Linux headers that Swift's Glibc module lacks.
+        .target(name: "CNetLinux"),
+        // libcap, through pkg-config (Debian: libcap-dev).
+        .systemLibrary(
+            name: "CLibcap",
+            pkgConfig: "libcap",
+            providers: [.apt(["libcap-dev"])]
+        ),
+        .target(name: "NetLinux", dependencies: ["VRRPCore", "CNetLinux", "CLibcap"], swiftSettings: strict),
+        .target(name: "IPVSControl", dependencies: ["NetLinux", "CNetLinux"], swiftSettings: strict),
+        .executableTarget(
+            name: "kad",
+            dependencies: [
+                "ConfigDSL", "VRRPCore", "NetLinux", "IPVSControl",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: strict
+        ),
+        .testTarget(name: "VRRPCoreTests", dependencies: ["VRRPCore"], swiftSettings: strict),
+        .testTarget(name: "ConfigDSLTests", dependencies: ["ConfigDSL"], exclude: ["Fixtures"], swiftSettings: strict),
+        .testTarget(name: "NetLinuxTests", dependencies: ["NetLinux"], swiftSettings: strict),
+        .testTarget(name: "IPVSControlTests", dependencies: ["IPVSControl"], swiftSettings: strict),
+        .testTarget(name: "kadTests", dependencies: ["kad"], swiftSettings: strict),
+    ]
+)

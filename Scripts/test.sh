@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Runs kad's whole test suite on a fresh Debian 12 machine with the Swift toolchain.
+# Installs the Debian packages the build and the tests need when they are missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need=()
+dpkg -s libcap-dev >/dev/null 2>&1 || need+=(libcap-dev)
+dpkg -s iproute2 >/dev/null 2>&1 || need+=(iproute2)
+if [ ${#need[@]} -gt 0 ]; then
+    echo "installing: ${need[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq "${need[@]}" >/dev/null
+fi
+
+# Build once, and refuse warnings in the project's own code.
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+swift build --build-tests 2>&1 | tee "$log"
+if grep -E '^/.*/(Sources|Tests)/.*: warning:' "$log" | grep -v '/.build/' ; then
+    echo "error: the build has warnings (see above); kad builds with none" >&2
+    exit 1
+fi
+
+swift test --skip-build 2>&1

@@ -1,0 +1,83 @@
+/// The result of loading a configuration: the model, every diagnostic, and where things are.
+public struct LoadResult: Sendable {
+    public var config: KeepalivedConfig
+    public var diagnostics: [Diagnostic]
+    public var sourceMap: SourceMap
+    /// Every file read, the main one first.
+    public var files: [String]
+
+    public var errors: [Diagnostic] { diagnostics.filter { $0.severity == .error } }
+    public var warnings: [Diagnostic] { diagnostics.filter { $0.severity == .warning } }
+    public var isValid: Bool { errors.isEmpty }
+
+    /// keepalived's `-t` exit status: 0 valid (warnings allowed), 4 fatal, 5 configuration
+    /// errors, 6 script-security problems only.
+    public var exitStatus: Int32 {
+        let errors = self.errors
+        if errors.isEmpty { return 0 }
+        if errors.contains(where: { $0.category == .fatal }) { return 4 }
+        if errors.contains(where: { $0.category == .configuration }) { return 5 }
+        return 6
+    }
+}
+
+/// Loads keepalived configurations: preprocessing, parsing, decoding and validation in one pass
+/// that reports every problem it finds.
+///
+/// ```swift
+/// var options = ConfigLoader.Options()
+/// options.preprocessor.configID = "lb1"
+/// let result = ConfigLoader(options: options).load(path: "/etc/keepalived/keepalived.conf")
+/// if !result.isValid { result.diagnostics.forEach { print($0) } }
+/// ```
+public struct ConfigLoader: Sendable {
+    public struct Options: Sendable {
+        public var preprocessor: PreprocessorOptions
+        public var decode: DecodeOptions
+        public var host: HostEnvironment
+
+        public init(
+            preprocessor: PreprocessorOptions = PreprocessorOptions(), decode: DecodeOptions = DecodeOptions(),
+            host: HostEnvironment = HostEnvironment()
+        ) {
+            self.preprocessor = preprocessor
+            self.decode = decode
+            self.host = host
+        }
+    }
+
+    public var options: Options
+
+    public init(options: Options = Options()) {
+        self.options = options
+    }
+
+    /// Loads the file at `path` and everything it includes.
+    public func load(path: String) -> LoadResult {
+        var pp = Preprocessor(options: options.preprocessor)
+        pp.run(path: path)
+        return finish(pp)
+    }
+
+    /// Loads configuration text; relative includes resolve against `directory`.
+    public func load(text: String, name: String = "<string>", directory: String = ".") -> LoadResult {
+        var pp = Preprocessor(options: options.preprocessor)
+        pp.run(text: text, name: name, directory: directory)
+        return finish(pp)
+    }
+
+    private func finish(_ pp: Preprocessor) -> LoadResult {
+        var diagnostics = pp.diagnostics.all
+        var parser = Parser(lines: pp.lines)
+        let nodes = parser.parse()
+        diagnostics += parser.diagnostics.all
+        let context = DecodeContext(options: options.decode)
+        let config = ConfigDecoder.decode(nodes, context: context)
+        diagnostics += context.diagnostics.all
+        if !diagnostics.contains(where: { $0.category == .fatal && $0.severity == .error }) {
+            var validator = Validator(config: config, map: context.sourceMap, host: options.host)
+            diagnostics += validator.run()
+        }
+        return LoadResult(config: config, diagnostics: diagnostics, sourceMap: context.sourceMap, files: pp.files)
+    }
+}

@@ -1,0 +1,30 @@
+/// Where each block of a decoded configuration came from, so that checks made after decoding
+/// can still point at a file, line and column.
+///
+/// Blocks are named by a path such as `vrrp_instance VI_1` or `virtual_server #2/real_server #1`.
+public struct SourceMap: Sendable {
+    public struct Block: Sendable {
+        public var location: SourceLocation
+        /// The first location of each keyword (or list entry) inside the block.
+        public var keywords: [String: SourceLocation]
+    }
+
+    public private(set) var blocks: [String: Block] = [:]
+
+    public init() {}
+
+    mutating func record(block path: String, at location: SourceLocation) {
+        if blocks[path] == nil { blocks[path] = Block(location: location, keywords: [:]) }
+    }
+
+    mutating func record(keyword: String, in path: String, at location: SourceLocation) {
+        if blocks[path]?.keywords[keyword] == nil { blocks[path]?.keywords[keyword] = location }
+    }
+
+    /// The location of `keyword` inside the block at `path`, else of the block itself.
+    public func location(_ path: String, _ keyword: String? = nil) -> SourceLocation? {
+        guard let block = blocks[path] else { return nil }
+        if let keyword, let location = block.keywords[keyword] { return location }
+        return block.location
+    }
+}

@@ -1,0 +1,134 @@
+/// One token of a configuration line after preprocessing.
+public struct Token: Hashable, Sendable {
+    public enum Kind: Hashable, Sendable {
+        case word
+        case openBrace
+        case closeBrace
+    }
+
+    public var kind: Kind
+    /// The text with quotes removed and `\#` / `\!` unescaped.
+    public var text: String
+    /// Whether the token was written in double quotes (a quoted `{` is a word, not a brace).
+    public var quoted: Bool
+    public var location: SourceLocation
+
+    public init(_ kind: Kind, _ text: String, quoted: Bool = false, at location: SourceLocation) {
+        self.kind = kind
+        self.text = text
+        self.quoted = quoted
+        self.location = location
+    }
+}
+
+/// A preprocessed line: the tokens that one physical (or generated) line produced.
+public struct LogicalLine: Sendable {
+    public var tokens: [Token]
+    public var location: SourceLocation
+}
+
+enum ASCII {
+    static let tab: UInt8 = 9
+    static let newline: UInt8 = 10
+    static let carriageReturn: UInt8 = 13
+    static let space: UInt8 = 32
+    static let bang: UInt8 = 33
+    static let quote: UInt8 = 34
+    static let hash: UInt8 = 35
+    static let dollar: UInt8 = 36
+    static let singleQuote: UInt8 = 39
+    static let openParen: UInt8 = 40
+    static let closeParen: UInt8 = 41
+    static let comma: UInt8 = 44
+    static let equals: UInt8 = 61
+    static let at: UInt8 = 64
+    static let backslash: UInt8 = 92
+    static let caret: UInt8 = 94
+    static let underscore: UInt8 = 95
+    static let openBrace: UInt8 = 123
+    static let closeBrace: UInt8 = 125
+    static let tilde: UInt8 = 126
+
+    @inline(__always) static func isBlank(_ c: UInt8) -> Bool { c == space || c == tab || c == 11 || c == 12 || c == carriageReturn }
+    @inline(__always) static func isNameStart(_ c: UInt8) -> Bool {
+        (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c == underscore
+    }
+    @inline(__always) static func isNameChar(_ c: UInt8) -> Bool { isNameStart(c) || (c >= 48 && c <= 57) }
+}
+
+/// Splits one preprocessed line into tokens: whitespace separates, `"..."` is one token
+/// (quotes removed), a `"` inside a word starts a new token, braces outside quotes are tokens
+/// of their own, and `\#` / `\!` outside quotes stand for `#` / `!`.
+struct LineTokenizer {
+    enum Failure: Error, Equatable {
+        case unterminatedQuote(column: Int)
+    }
+
+    /// - Parameters:
+    ///   - bytes: the line (comments already removed).
+    ///   - columnOf: maps an index in `bytes` to the 1-based column in the source line.
+    static func tokenize(
+        _ bytes: [UInt8], file: String, line: Int, columnOf: (Int) -> Int
+    ) -> (tokens: [Token], failure: Failure?) {
+        var tokens: [Token] = []
+        var i = 0
+        let n = bytes.count
+        var current: [UInt8] = []
+        var currentStart = -1
+        func location(_ index: Int) -> SourceLocation {
+            SourceLocation(file: file, line: line, column: columnOf(index))
+        }
+        func flush() {
+            if currentStart >= 0 {
+                tokens.append(Token(.word, String(decoding: current, as: UTF8.self), at: location(currentStart)))
+                current.removeAll(keepingCapacity: true)
+                currentStart = -1
+            }
+        }
+        while i < n {
+            let c = bytes[i]
+            if ASCII.isBlank(c) {
+                flush()
+                i += 1
+            } else if c == ASCII.quote {
+                flush()
+                let start = i
+                i += 1
+                var text: [UInt8] = []
+                var closed = false
+                while i < n {
+                    if bytes[i] == ASCII.quote { closed = true; break }
+                    text.append(bytes[i])
+                    i += 1
+                }
+                if !closed {
+                    return (tokens, .unterminatedQuote(column: columnOf(start)))
+                }
+                i += 1
+                tokens.append(Token(.word, String(decoding: text, as: UTF8.self), quoted: true, at: location(start)))
+            } else if c == ASCII.dollar, i + 1 < n, bytes[i + 1] == ASCII.openBrace,
+                let close = bytes[(i + 2)...].firstIndex(where: { $0 == ASCII.closeBrace || ASCII.isBlank($0) || $0 == ASCII.openBrace }),
+                bytes[close] == ASCII.closeBrace
+            {
+                // An undefined `${NAME}` stays one word rather than opening a block.
+                if currentStart < 0 { currentStart = i }
+                current.append(contentsOf: bytes[i...close])
+                i = close + 1
+            } else if c == ASCII.openBrace || c == ASCII.closeBrace {
+                flush()
+                tokens.append(Token(c == ASCII.openBrace ? .openBrace : .closeBrace, c == ASCII.openBrace ? "{" : "}", at: location(i)))
+                i += 1
+            } else if c == ASCII.backslash, i + 1 < n, bytes[i + 1] == ASCII.hash || bytes[i + 1] == ASCII.bang {
+                if currentStart < 0 { currentStart = i }
+                current.append(bytes[i + 1])
+                i += 2
+            } else {
+                if currentStart < 0 { currentStart = i }
+                current.append(c)
+                i += 1
+            }
+        }
+        flush()
+        return (tokens, nil)
+    }
+}

@@ -1,0 +1,130 @@
+/// One statement of the generic syntax tree: a keyword, its arguments and, for a block, its children.
+///
+/// The tree knows nothing of keepalived's keywords; ``ConfigDecoder`` gives it meaning.
+public struct ConfigNode: Sendable {
+    public var keyword: Token
+    public var arguments: [Token]
+    /// The statements inside `{ ... }`, or `nil` when the statement has no block.
+    public var children: [ConfigNode]?
+    /// Where the block's `{` is.
+    public var blockLocation: SourceLocation?
+
+    public init(keyword: Token, arguments: [Token] = [], children: [ConfigNode]? = nil, blockLocation: SourceLocation? = nil) {
+        self.keyword = keyword
+        self.arguments = arguments
+        self.children = children
+        self.blockLocation = blockLocation
+    }
+
+    public var location: SourceLocation { keyword.location }
+    public var name: String { keyword.text }
+    /// The argument texts.
+    public var words: [String] { arguments.map(\.text) }
+}
+
+/// Builds the generic syntax tree from preprocessed lines.
+///
+/// A statement is the tokens up to the end of its line or to a brace. `{` opens a block for the
+/// statement before it, which may be on the previous line; `}` closes the innermost block.
+public struct Parser {
+    public private(set) var diagnostics = Diagnostics()
+    private let lines: [LogicalLine]
+    private var lineIndex = 0
+    private var tokenIndex = 0
+
+    public init(lines: [LogicalLine]) {
+        self.lines = lines
+    }
+
+    /// Parses every line into top-level statements.
+    public mutating func parse() -> [ConfigNode] {
+        parseBlock(openedAt: nil, depth: 0)
+    }
+
+    /// Blocks nested deeper than this are an error (keepalived's deepest real nesting is 4).
+    public static let maximumDepth = 64
+
+    private mutating func parseBlock(openedAt: SourceLocation?, depth: Int) -> [ConfigNode] {
+        if depth > Self.maximumDepth, let openedAt {
+            diagnostics.error("nesting-depth", "blocks are nested more than \(Self.maximumDepth) deep", at: openedAt)
+            skipBlock()
+            return []
+        }
+        var nodes: [ConfigNode] = []
+        var current: ConfigNode? = nil
+        // The last statement, ended by a line break, which may still take a `{` from the next line.
+        var mayTakeBlock = false
+        while lineIndex < lines.count {
+            let line = lines[lineIndex]
+            if tokenIndex >= line.tokens.count {
+                if let c = current { nodes.append(c); current = nil; mayTakeBlock = true }
+                lineIndex += 1
+                tokenIndex = 0
+                continue
+            }
+            let token = line.tokens[tokenIndex]
+            tokenIndex += 1
+            switch token.kind {
+            case .word:
+                if current == nil {
+                    current = ConfigNode(keyword: token)
+                    mayTakeBlock = false
+                } else {
+                    current!.arguments.append(token)
+                }
+            case .openBrace:
+                var owner: ConfigNode
+                if let c = current {
+                    owner = c
+                    current = nil
+                } else if mayTakeBlock, let last = nodes.popLast() {
+                    owner = last
+                } else {
+                    diagnostics.error(
+                        "unexpected-brace", "unexpected '{' with no keyword before it", at: token.location,
+                        hint: "a block opens after its keyword, as in 'vrrp_instance VI_1 {'")
+                    _ = parseBlock(openedAt: token.location, depth: depth + 1)
+                    mayTakeBlock = false
+                    continue
+                }
+                owner.children = parseBlock(openedAt: token.location, depth: depth + 1)
+                owner.blockLocation = token.location
+                nodes.append(owner)
+                mayTakeBlock = false
+            case .closeBrace:
+                if let c = current { nodes.append(c); current = nil }
+                if openedAt != nil { return nodes }
+                diagnostics.error(
+                    "extra-brace", "extra '}' with no block open", at: token.location,
+                    hint: "remove it, or look for a missing '{' above")
+                mayTakeBlock = false
+            }
+        }
+        if let c = current { nodes.append(c) }
+        if let openedAt {
+            diagnostics.error(
+                "missing-brace", "block opened here is never closed", at: openedAt,
+                hint: "add the missing '}'")
+        }
+        return nodes
+    }
+
+    /// Consumes tokens up to the `}` that closes the current block, without building nodes.
+    private mutating func skipBlock() {
+        var level = 1
+        while lineIndex < lines.count {
+            let line = lines[lineIndex]
+            while tokenIndex < line.tokens.count {
+                let kind = line.tokens[tokenIndex].kind
+                tokenIndex += 1
+                if kind == .openBrace { level += 1 }
+                if kind == .closeBrace {
+                    level -= 1
+                    if level == 0 { return }
+                }
+            }
+            lineIndex += 1
+            tokenIndex = 0
+        }
+    }
+}
