@@ -78,6 +78,16 @@ public struct ConfigLoader: Sendable {
             var validator = Validator(config: config, map: context.sourceMap, host: options.host)
             diagnostics += validator.run()
         }
-        return LoadResult(config: config, diagnostics: diagnostics, sourceMap: context.sourceMap, files: pp.files)
+        // Report in file order (then line, then column); problems without a place come last.
+        let order = Dictionary(pp.files.enumerated().map { ($1, $0) }, uniquingKeysWith: { a, _ in a })
+        let sorted = diagnostics.enumerated().sorted { a, b in
+            func key(_ d: Diagnostic) -> (Int, Int, Int) {
+                guard let l = d.location else { return (Int.max, 0, 0) }
+                return (order[l.file] ?? Int.max - 1, l.line, l.column)
+            }
+            let (ka, kb) = (key(a.element), key(b.element))
+            return ka != kb ? ka < kb : a.offset < b.offset
+        }.map(\.element)
+        return LoadResult(config: config, diagnostics: sorted, sourceMap: context.sourceMap, files: pp.files)
     }
 }

@@ -30,14 +30,14 @@ public enum LVSDecoder {
             }
             var vs = VirtualServer(address: address ?? .fwmark(1))
             virtualServerSchema.decode(children, into: &vs, context: context)
-            let written = Set(children.map(\.keyword.text))
+            let written = Set(children.map { $0.keyword.text.lowercased() })
             if written.isDisjoint(with: ["lvs_sched", "lb_algo"]) {
                 context.warning(
                     "default-value", "virtual_server has no 'lvs_sched'; using the default scheduler wlc", at: node.location,
                     hint: "add 'lvs_sched wlc' (or another scheduler) to make the choice explicit")
             }
             if vs.serviceProtocol == nil, address.map({ if case .fwmark = $0 { false } else { true } }) ?? false {
-                if !written.contains(where: { $0.lowercased() == "protocol" }) {
+                if !written.contains("protocol") {
                     context.warning(
                         "default-value", "virtual_server has no 'protocol'; keepalived uses UDP", at: node.location,
                         hint: "add 'protocol TCP' for a TCP service (most services are TCP)")
@@ -694,7 +694,7 @@ enum LVSRules {
             },
             encode: { url, w in
                 let words = url.statusCodes.map { $0.lowerBound == $0.upperBound ? String($0.lowerBound) : "\($0.lowerBound)-\($0.upperBound)" }
-                w.line(["status_code"] + words)
+                if !words.isEmpty { w.line(["status_code"] + words) }
             })
     }
 

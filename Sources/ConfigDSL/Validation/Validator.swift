@@ -240,13 +240,22 @@ struct Validator {
         }
         // Trackers on an owner.
         if i.priority == 255 {
-            for r in i.trackScripts + i.trackInterfaces + i.trackFiles + i.trackProcesses + i.trackBFDs where (r.weight ?? 0) != 0 {
+            for (keyword, r) in Self.weightedReferences(i) {
                 warning("owner-weight", "the priority of an address owner (255) is never changed; the weight of '\(r.name)' has no effect",
-                        path, nil, hint: "give trackers of a priority-255 instance weight 0")
+                        path, "\(keyword)/\(r.name)", hint: "give trackers of a priority-255 instance weight 0")
                 break
             }
         }
         for r in i.trackInterfaces { checkInterface(r.name, path, "track_interface/\(r.name)", what: "tracked interface") }
+    }
+
+    /// Tracking references that carry a non-zero weight, with the keyword of their block.
+    static func weightedReferences(_ i: VRRPInstance) -> [(String, TrackReference)] {
+        let lists: [(String, [TrackReference])] = [
+            ("track_interface", i.trackInterfaces), ("track_script", i.trackScripts), ("track_file", i.trackFiles),
+            ("track_process", i.trackProcesses), ("track_bfd", i.trackBFDs),
+        ]
+        return lists.flatMap { k, refs in refs.filter { ($0.weight ?? 0) != 0 }.map { (k, $0) } }
     }
 
     mutating func checkVRIDClashes() {
@@ -306,9 +315,9 @@ struct Validator {
         if !config.syncGroups.isEmpty {
             for i in config.vrrpInstances where member[i.name] != nil {
                 guard let g = config.syncGroups.first(where: { $0.name == member[i.name] }), !g.syncGroupTrackingWeight else { continue }
-                for r in i.trackScripts + i.trackInterfaces + i.trackFiles + i.trackProcesses + i.trackBFDs where (r.weight ?? 0) != 0 {
+                for (keyword, r) in Self.weightedReferences(i) {
                     warning("sync-group-weight", "in vrrp_sync_group '\(g.name)', the weight of '\(r.name)' on '\(i.name)' is ignored (failure means FAULT)",
-                            "vrrp_instance \(i.name)", nil, hint: "track it at group level, or set sync_group_tracking_weight")
+                            "vrrp_instance \(i.name)", "\(keyword)/\(r.name)", hint: "track it at group level, or set sync_group_tracking_weight")
                     break
                 }
             }
