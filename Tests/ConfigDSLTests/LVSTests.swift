@@ -1209,3 +1209,22 @@ private func lvsValidate(
 private extension Array {
     subscript(safe i: Int) -> Element? { indices.contains(i) ? self[i] : nil }
 }
+
+// MARK: - Through the whole loader
+
+@Test func lvsScriptSecurityErrorIsLocatedThroughTheLoader() {
+    let result = load("""
+        virtual_server 10.0.0.1 80 {
+            lvs_sched rr
+            protocol TCP
+            real_server 10.0.0.2 80 {
+                MISC_CHECK {
+                    misc_path "/bin/true x"
+                }
+            }
+        }
+        """)
+    let security = result.diagnostics.filter { $0.category == .scriptSecurity }
+    #expect(security.count == 1, "\(result.diagnostics)")
+    #expect(at(security.first) ?? (0, 0) == (6, 13), "\(result.diagnostics)")
+}

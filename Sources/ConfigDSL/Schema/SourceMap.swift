@@ -23,7 +23,11 @@ public struct SourceMap: Sendable {
 
     /// The location of `keyword` inside the block at `path`, else of the block itself.
     public func location(_ path: String, _ keyword: String? = nil) -> SourceLocation? {
-        guard let block = blocks[path] else { return nil }
+        guard let block = blocks[path] else {
+            // Fall back to the enclosing block.
+            guard let slash = path.lastIndex(of: "/") else { return nil }
+            return location(String(path[..<slash]))
+        }
         if let keyword, let location = block.keywords[keyword] { return location }
         return block.location
     }

@@ -8,11 +8,13 @@ enum LVSScripts {
             if let c = vs.quorumUp { result.append((c, path, "quorum_up")) }
             if let c = vs.quorumDown { result.append((c, path, "quorum_down")) }
             for (j, rs) in vs.realServers.enumerated() {
-                let rsPath = "\(path)/real_server #\(j)"
+                let rsPath = "\(path)/real_server #\(j + 1)"
                 if let c = rs.notifyUp { result.append((c, rsPath, "notify_up")) }
                 if let c = rs.notifyDown { result.append((c, rsPath, "notify_down")) }
-                for checker in rs.checkers {
-                    if case .misc(let misc) = checker.kind, let c = misc.command { result.append((c, rsPath, "MISC_CHECK")) }
+                for (k, checker) in rs.checkers.enumerated() {
+                    if case .misc(let misc) = checker.kind, let c = misc.command {
+                        result.append((c, "\(rsPath)/MISC_CHECK #\(k + 1)", "misc_path"))
+                    }
                 }
             }
         }
