@@ -188,8 +188,8 @@ func generateVRRP(instances: Int, perInterface: Int) -> (text: String, interface
                     }
                 }
                 w.block("virtual_ipaddress") { w in
-                    w.line("\(docIPv4(i)) /24 dev \(iface) label \(iface):\(slot)")
-                    w.line("\(docIPv4(i + 254)) /24")
+                    w.line("\(docIPv4(i))/24 dev \(iface) label \(iface):\(slot)")
+                    w.line("\(docIPv4(i + 254))/24")
                 }
                 if kind >= 2 {
                     w.block("virtual_ipaddress_excluded") { w in
@@ -262,7 +262,7 @@ func generateLVS(virtualServers: Int, realServers: Int) -> String {
     }
     var v4 = 0  // index of the next (address, port) pair for an IPv4 virtual server
     for j in 0..<virtualServers {
-        let ipv6 = j % 10 == 9
+        let ipv6 = j % 10 == 9 && j % 100 < 98
         let header: String
         var port: Int
         var proto = "TCP"

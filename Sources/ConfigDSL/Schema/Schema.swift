@@ -184,16 +184,20 @@ public enum Suggest {
             let c = Array(candidate.lowercased().utf8)
             if abs(c.count - w.count) > 3 { continue }
             let d = distance(w, c)
-            if best == nil || d < best!.1 { best = (candidate, d) }
+            // Ties go to the alphabetically first candidate, so suggestions do not depend on set order.
+            if best == nil || d < best!.1 || (d == best!.1 && candidate < best!.0) { best = (candidate, d) }
         }
         guard let best else { return nil }
         let limit = max(1, min(3, w.count / 3))
         return best.1 <= limit ? best.0 : nil
     }
 
+    /// Optimal string alignment distance: insertions, deletions, substitutions and
+    /// transpositions of neighbours each count as one edit.
     static func distance(_ a: [UInt8], _ b: [UInt8]) -> Int {
         if a.isEmpty { return b.count }
         if b.isEmpty { return a.count }
+        var beforePrevious = [Int](repeating: 0, count: b.count + 1)
         var previous = Array(0...b.count)
         var current = [Int](repeating: 0, count: b.count + 1)
         for i in 1...a.count {
@@ -201,8 +205,11 @@ public enum Suggest {
             for j in 1...b.count {
                 let cost = a[i - 1] == b[j - 1] ? 0 : 1
                 current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + cost)
+                if i > 1, j > 1, a[i - 1] == b[j - 2], a[i - 2] == b[j - 1] {
+                    current[j] = min(current[j], beforePrevious[j - 2] + 1)
+                }
             }
-            swap(&previous, &current)
+            (beforePrevious, previous, current) = (previous, current, beforePrevious)
         }
         return previous[b.count]
     }

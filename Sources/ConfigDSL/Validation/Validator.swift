@@ -289,7 +289,8 @@ struct Validator {
     // MARK: sync groups and trackers
 
     mutating func checkSyncGroups() {
-        let names = Set(config.vrrpInstances.map(\.name))
+        let ordered = config.vrrpInstances.map(\.name)
+        let names = Set(ordered)
         var member: [String: String] = [:]
         for g in config.syncGroups {
             let path = "vrrp_sync_group \(g.name)"
@@ -301,7 +302,7 @@ struct Validator {
             for m in g.group {
                 if !names.contains(m) {
                     error("unknown-reference", "vrrp_sync_group '\(g.name)' names vrrp_instance '\(m)', which is not defined", path, "group",
-                          hint: Suggest.nearest(to: m, in: Array(names)).map { "did you mean '\($0)'?" })
+                          hint: Suggest.nearest(to: m, in: ordered).map { "did you mean '\($0)'?" })
                 } else if let other = member[m], other != g.name {
                     error("sync-group", "vrrp_instance '\(m)' is in both vrrp_sync_group '\(other)' and '\(g.name)'", path, "group",
                           hint: "an instance may belong to one sync group only")
@@ -419,7 +420,7 @@ struct Validator {
                 if let c { result.append((c, "vrrp_sync_group \(g.name)", k)) }
             }
         }
-        result += LVSScripts.commands(in: config.virtualServers)
+        result += LVSValidation.scriptCommands(in: config.virtualServers)
         return result
     }
 
