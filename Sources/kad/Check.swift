@@ -14,13 +14,13 @@ struct Check: ParsableCommand {
             """
     )
 
-    @Option(name: [.short, .customLong("use-file")], help: ArgumentHelp("The configuration file.", valueName: "FILE"))
+    @Option(name: [.customShort("f"), .customLong("use-file")], help: ArgumentHelp("The configuration file.", valueName: "FILE"))
     var file: String = "/etc/keepalived/keepalived.conf"
 
-    @Option(name: [.short, .customLong("config-id")], help: ArgumentHelp("Config id for @ID conditional lines (default: the short host name).", valueName: "ID"))
+    @Option(name: [.customShort("i"), .customLong("config-id")], help: ArgumentHelp("Config id for @ID conditional lines (default: the short host name).", valueName: "ID"))
     var configID: String?
 
-    @Flag(name: [.short, .customLong("all-config")], help: "Make every missing or unreadable include an error (keepalived's -e).")
+    @Flag(name: [.customShort("e"), .customLong("all-config")], help: "Make every missing or unreadable include an error (keepalived's -e).")
     var allConfig = false
 
     @Flag(help: "Print the resolved configuration and the diagnostics as JSON on standard output.")

@@ -95,7 +95,8 @@ struct Validator {
     mutating func checkInstance(_ i: VRRPInstance) {
         let path = "vrrp_instance \(i.name)"
         let strict = i.strictMode ?? strictGlobal
-        if i.virtualRouterID == nil {
+        // A virtual_router_id line that failed to decode has already been reported.
+        if i.virtualRouterID == nil, map.blocks[path]?.keywords["virtual_router_id"] == nil {
             error("missing-keyword", "vrrp_instance '\(i.name)' has no virtual_router_id", path,
                   hint: "add 'virtual_router_id N' (1..255), the same on every node of this virtual router")
         }
