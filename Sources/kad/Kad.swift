@@ -11,6 +11,6 @@ struct Kad: ParsableCommand {
             (kad run), status and the demo arrive with later work.
             """,
         version: "0.1.0",
-        subcommands: [Check.self]
+        subcommands: [Check.self, Keywords.self]
     )
 }

@@ -925,7 +925,7 @@ private func lvsValidate(
 }
 
 @Test func lvsSchemasListEveryBlock() {
-    let blocks = Dictionary(LVSDecoder.schemas.map { ($0.block, $0.keywords) }, uniquingKeysWith: { a, _ in a })
+    let blocks = Dictionary(LVSDecoder.schemas.map { ($0.block, $0.keywords.flatMap { [$0.name] + $0.aliases }) }, uniquingKeysWith: { a, _ in a })
     for name in ["SSL", "virtual_server_group", "virtual_server", "real_server", "TCP_CHECK", "HTTP_GET", "SSL_GET", "SMTP_CHECK",
                  "DNS_CHECK", "MISC_CHECK", "UDP_CHECK", "PING_CHECK", "FILE_CHECK", "BFD_CHECK", "url", "host"] {
         #expect(blocks[name] != nil, "\(name)")

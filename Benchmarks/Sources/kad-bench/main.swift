@@ -201,12 +201,11 @@ func generateVRRP(instances: Int, perInterface: Int) -> (text: String, interface
                 }
             }
             w.block("track_interface") { w in
-                w.line("\(peerIface) weight -\(5 + slot % 20)")
+                // A weight is ignored (with a warning) on a sync group member.
+                w.line(kind >= 2 ? "\(peerIface) weight -\(5 + slot % 20)" : peerIface)
             }
-            if kind % 2 == 1 && kind != 1 {
-                w.line("nopreempt")
-            } else if kind >= 2 {
-                w.line("preempt_delay \(slot % 30)")
+            if !master && kind >= 2 {
+                w.line(kind % 2 == 1 ? "nopreempt" : "preempt_delay \(slot % 30)")
             }
             if kind >= 2 {
                 w.line("notify_master \"/usr/bin/true master \(name(i))\"")

@@ -14,22 +14,42 @@ public enum ConfigDecoder {
         return writer.text
     }
 
-    /// Every block kad knows, with its keywords (for documentation and suggestions).
-    public static var keywordTable: [(block: String, keywords: [String])] {
+    /// Every block kad knows, with its keywords and their help (for documentation and `kad keywords`).
+    public static var keywordTable: [(block: String, keywords: [KeywordInfo])] {
         [
-            ("(top level)", rootSchema.keywordNames),
-            ("global_defs", GlobalDefs.schema.keywordNames),
-            ("vrrp_instance", VRRPInstance.schema.keywordNames),
-            ("vrrp_sync_group", SyncGroup.schema.keywordNames),
-            ("vrrp_script", VRRPScript.schema.keywordNames),
-            ("track_file", TrackFile.schema.keywordNames),
-            ("vrrp_track_process", TrackProcess.schema.keywordNames),
-            ("authentication", Authentication.schema.keywordNames),
-            ("auth_hmac", AuthHMAC.schema.keywordNames),
-            ("track_group", TrackGroup.schema.keywordNames),
-            ("garp_group", GarpGroup.schema.keywordNames),
-            ("bfd_instance", BFDInstance.schema.keywordNames),
+            ("(top level)", rootSchema.keywords),
+            ("global_defs", GlobalDefs.schema.keywords),
+            ("vrrp_instance", VRRPInstance.schema.keywords),
+            ("vrrp_sync_group", SyncGroup.schema.keywords),
+            ("vrrp_script", VRRPScript.schema.keywords),
+            ("track_file", TrackFile.schema.keywords),
+            ("vrrp_track_process", TrackProcess.schema.keywords),
+            ("authentication", Authentication.schema.keywords),
+            ("auth_hmac", AuthHMAC.schema.keywords),
+            ("track_group", TrackGroup.schema.keywords),
+            ("garp_group", GarpGroup.schema.keywords),
+            ("bfd_instance", BFDInstance.schema.keywords),
         ] + LVSDecoder.schemas
+    }
+
+    /// The keyword reference as Markdown (Docs/keywords.md is this text).
+    public static var keywordReference: String {
+        var text = """
+            # keepalived.conf keyword reference
+
+            Generated from kad's keyword tables by `kad keywords`; a test keeps this page equal to
+            that output. Keywords and enumerated values match case-insensitively, with a warning
+            where keepalived would reject the spelling.
+
+            """
+        for (block, keywords) in keywordTable {
+            text += "\n## \(block)\n\n| keyword | aliases | meaning |\n|---|---|---|\n"
+            for k in keywords {
+                let help = k.help.split(separator: "|", omittingEmptySubsequences: false).joined(separator: "\\|")
+                text += "| `\(k.name)` | \(k.aliases.map { "`\($0)`" }.joined(separator: ", ")) | \(help) |\n"
+            }
+        }
+        return text
     }
 
     /// Decodes `KEYWORD NAME { ... }` into a named model, checking the name and recording the block.

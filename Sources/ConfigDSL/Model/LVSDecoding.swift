@@ -114,16 +114,16 @@ public enum LVSDecoder {
     }
 
     /// Every keyword name of every LVS block, for documentation.
-    public static var schemas: [(block: String, keywords: [String])] {
-        var result: [(block: String, keywords: [String])] = [
-            ("SSL", sslSchema.keywordNames),
-            ("virtual_server_group", ["fwmark"]),
-            ("virtual_server", virtualServerSchema.keywordNames),
-            ("real_server", realServerSchema.keywordNames),
+    public static var schemas: [(block: String, keywords: [KeywordInfo])] {
+        var result: [(block: String, keywords: [KeywordInfo])] = [
+            ("SSL", sslSchema.keywords),
+            ("virtual_server_group", [KeywordInfo(name: "fwmark", aliases: [], help: "N [inet|inet6]: a fwmark service (other lines: IP [PORT] or a range)")]),
+            ("virtual_server", virtualServerSchema.keywords),
+            ("real_server", realServerSchema.keywords),
         ]
-        for (name, schema) in checkerSchemas { result.append((name, schema.keywordNames)) }
-        result.append(("url", urlSchema.keywordNames))
-        result.append(("host", smtpHostSchema.keywordNames))
+        for (name, schema) in checkerSchemas { result.append((name, schema.keywords)) }
+        result.append(("url", urlSchema.keywords))
+        result.append(("host", smtpHostSchema.keywords))
         return result
     }
 

@@ -84,6 +84,13 @@ public struct KeywordRule<Model>: Sendable {
     }
 }
 
+/// A keyword as documentation sees it.
+public struct KeywordInfo: Sendable, Hashable {
+    public var name: String
+    public var aliases: [String]
+    public var help: String
+}
+
 /// The keywords that one kind of block accepts.
 public struct BlockSchema<Model>: Sendable {
     public let name: String
@@ -103,8 +110,11 @@ public struct BlockSchema<Model>: Sendable {
         self.lookup = lookup
     }
 
-    /// Every keyword name and alias, for suggestions and documentation.
+    /// Every keyword name and alias, for suggestions.
     public var keywordNames: [String] { rules.flatMap { [$0.name] + $0.aliases } }
+
+    /// Every keyword with its aliases and help text, for documentation.
+    public var keywords: [KeywordInfo] { rules.map { KeywordInfo(name: $0.name, aliases: $0.aliases, help: $0.help) } }
 
     public func rule(named name: String) -> KeywordRule<Model>? {
         lookup[name.lowercased()].map { rules[$0] }
