@@ -288,14 +288,14 @@ func generateLVS(virtualServers: Int, realServers: Int) -> String {
             w.line("delay_loop \(5 + j % 10)")
             w.line("lb_algo \(schedulers[j % schedulers.count])")
             w.line("lb_kind \(kind)")
-            w.line("protocol \(proto)")
+            if !header.hasPrefix("fwmark") { w.line("protocol \(proto)") }  // keepalived ignores it for fwmark
             if j % 4 == 0 { w.line("persistence_timeout \(60 * (1 + j % 10))") }
             if j % 5 == 0 {
                 w.line("quorum \(realServers / 2)")
                 w.line("hysteresis 2")
             }
             if j % 6 == 0 && !ipv6 {
-                w.line("sorry_server 203.0.113.254 \(port)")
+                w.line(header.hasPrefix("fwmark") ? "sorry_server 203.0.113.254" : "sorry_server 203.0.113.254 \(port)")
             }
             if j % 7 == 0 { w.line("alpha") }
             if j % 7 == 0 { w.line("omega") }
@@ -308,7 +308,9 @@ func generateLVS(virtualServers: Int, realServers: Int) -> String {
                     rsAddress = "198.51.100.\((j * realServers + k) % 254 + 1)"
                 }
                 rsPort = kind == "NAT" && port != 53 ? 8000 + port % 1000 : port
-                w.block("real_server \(rsAddress) \(rsPort)") { w in
+                // A fwmark service's real servers have no port (keepalived clears one, and says so).
+                let fwmark = header.hasPrefix("fwmark")
+                w.block(fwmark ? "real_server \(rsAddress)" : "real_server \(rsAddress) \(rsPort)") { w in
                     w.line("weight \(1 + (j + k) % 5)")
                     if k % 4 == 0 { w.line("inhibit_on_failure") }
                     if proto == "UDP" {
@@ -333,6 +335,7 @@ func generateLVS(virtualServers: Int, realServers: Int) -> String {
                                 w.line("digest 9b3a0c85a887a256d6939da88aabd8cd")
                             }
                             w.line("virtualhost www.example.com")
+                            if fwmark { w.line("connect_port \(rsPort)") }
                             w.line("connect_timeout 3")
                             w.line("retry 3")
                             w.line("delay_before_retry 2")
