@@ -69,11 +69,7 @@ extension DecodeContext {
     /// Decodes the lines of an address block.
     func addressLines(_ node: ConfigNode, allowTrackGroup: Bool) -> [AddressLine] {
         var result: [AddressLine] = []
-        for line in node.children ?? [] {
-            if line.children != nil {
-                error("unexpected-block", "unexpected block inside '\(node.keyword.text)'", at: line.blockLocation ?? line.location)
-                continue
-            }
+        for line in plainLines(node) {
             if let a = addressLine([line.keyword] + line.arguments, allowTrackGroup: allowTrackGroup) {
                 recordKeyword("\(node.keyword.text)/\(a.prefix)", at: line.location)
                 result.append(a)

@@ -107,11 +107,7 @@ public struct RouteLine: Codable, Sendable, Hashable {
 extension DecodeContext {
     func routeLines(_ node: ConfigNode, allowTrackGroup: Bool) -> [RouteLine] {
         var result: [RouteLine] = []
-        for line in node.children ?? [] {
-            if line.children != nil {
-                error("unexpected-block", "unexpected block inside '\(node.keyword.text)'", at: line.blockLocation ?? line.location)
-                continue
-            }
+        for line in plainLines(node) {
             if let r = routeLine([line.keyword] + line.arguments, allowTrackGroup: allowTrackGroup) { result.append(r) }
         }
         return result

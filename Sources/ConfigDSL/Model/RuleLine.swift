@@ -59,11 +59,7 @@ public struct RuleLine: Codable, Sendable, Hashable {
 extension DecodeContext {
     func ruleLines(_ node: ConfigNode, allowTrackGroup: Bool) -> [RuleLine] {
         var result: [RuleLine] = []
-        for line in node.children ?? [] {
-            if line.children != nil {
-                error("unexpected-block", "unexpected block inside '\(node.keyword.text)'", at: line.blockLocation ?? line.location)
-                continue
-            }
+        for line in plainLines(node) {
             if let r = ruleLine([line.keyword] + line.arguments, allowTrackGroup: allowTrackGroup) { result.append(r) }
         }
         return result

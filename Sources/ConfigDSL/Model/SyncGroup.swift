@@ -33,12 +33,7 @@ public struct SyncGroup: Codable, Sendable, Hashable {
         .command("notify_fault", \.notifyFault, help: "run when the group enters FAULT"),
         .command("notify_stop", \.notifyStop, help: "run when the group stops"),
         .command("notify", \.notify, help: "run on every transition with GROUP NAME STATE 0 appended"),
-        KeywordRule("notify_deleted", help: "[CMD]: report DELETED when removed at reload",
-                    decode: { m, n, c in
-                        m.notifyDeleted = true
-                        if !n.arguments.isEmpty { m.notifyDeletedCommand = c.scriptCommand(n) }
-                    },
-                    encode: { m, w in if m.notifyDeleted { w.line(["notify_deleted"] + (m.notifyDeletedCommand?.words ?? [])) } }),
+        .notifyDeleted(\.notifyDeleted, \.notifyDeletedCommand),
         .bool("smtp_alert", \.smtpAlert, help: "send email on transitions"),
         .bool("notify_priority_changes", \.notifyPriorityChanges, help: "write priority changes to the FIFO"),
         .flag("sync_group_tracking_weight", \.syncGroupTrackingWeight, help: "let members keep weighted trackers"),
@@ -142,9 +137,7 @@ public struct BFDInstance: Codable, Sendable, Hashable {
         .int("hoplimit", 1...255, \.hoplimit, help: "IPv6 hop limit (default 64)"),
         .int("max_hops", 0...255, \.maxHops, help: "0..255; 255 disables the check"),
         .bool("multihop", \.multihop, help: "use port 4784"),
-        KeywordRule("weight", help: "-253..253 [reverse]",
-                    decode: { m, n, c in if let w = c.trackWeight(n, -253...253) { m.weight = w } },
-                    encode: { m, w in if let t = m.weight { w.line(["weight", String(t.weight)] + (t.reverse ? ["reverse"] : [])) } }),
+        .trackWeight(-253...253, \.weight, help: "-253..253 [reverse]"),
         .flag("vrrp", \.vrrp, help: "send events only to VRRP"),
         .flag("checker", \.checker, help: "send events only to the checkers"),
     ])

@@ -42,9 +42,7 @@ public struct VRRPScript: Codable, Sendable, Hashable {
         .command("script", \.script, help: "the command to run; exit 0 means success"),
         .seconds("interval", 0.000001...Double(Int32.max), \.interval, help: "seconds between runs (default 1)"),
         .seconds("timeout", 0.000001...Double(Int32.max), \.timeout, help: "a run longer than this counts as a failure (default: the interval)"),
-        KeywordRule("weight", help: "-253..253 [reverse]: priority change while OK (>0) or failed (<0); 0 = FAULT on failure",
-                    decode: { m, n, c in if let w = c.trackWeight(n, -253...253) { m.weight = w } },
-                    encode: { m, w in w.line(["weight", String(m.weight.weight)] + (m.weight.reverse ? ["reverse"] : [])) }),
+        .trackWeight(-253...253, \.weight, help: "-253..253 [reverse]: priority change while OK (>0) or failed (<0); 0 = FAULT on failure"),
         .int("rise", 1...Int(Int32.max), \.rise, help: "consecutive successes needed to become OK"),
         .int("fall", 1...Int(Int32.max), \.fall, help: "consecutive failures needed to become failed"),
         KeywordRule("user", help: "USER [GROUP]: run the script as this user",
@@ -74,9 +72,7 @@ public struct TrackFile: Codable, Sendable, Hashable {
 
     static let schema = BlockSchema<TrackFile>("track_file", [
         .string("file", \.file, help: "path of the file to watch"),
-        KeywordRule("weight", help: "multiplier for the number in the file [reverse]",
-                    decode: { m, n, c in if let w = c.trackWeight(n, -2147483647...2147483647) { m.weight = w } },
-                    encode: { m, w in w.line(["weight", String(m.weight.weight)] + (m.weight.reverse ? ["reverse"] : [])) }),
+        .trackWeight(-2147483647...2147483647, \.weight, help: "multiplier for the number in the file [reverse]"),
         KeywordRule("init_file", help: "[VALUE] [overwrite]: create the file (or overwrite it) at start",
                     decode: { m, n, c in
                         guard c.expectArguments(n, 0...2, usage: "init_file [VALUE] [overwrite]") else { return }
@@ -115,9 +111,7 @@ public struct TrackProcess: Codable, Sendable, Hashable {
     static let schema = BlockSchema<TrackProcess>("vrrp_track_process", [
         .words("process", \.process, help: "NAME|\"PATH\" [ARGS...]: the process to look for", arity: 1...64, usage: "process NAME [ARGS...]"),
         .choice("param_match", \.paramMatch, help: "initial|partial: how arguments are matched"),
-        KeywordRule("weight", help: "-254..254 [reverse]; 0 = FAULT when the quorum is not met",
-                    decode: { m, n, c in if let w = c.trackWeight(n, -254...254) { m.weight = w } },
-                    encode: { m, w in w.line(["weight", String(m.weight.weight)] + (m.weight.reverse ? ["reverse"] : [])) }),
+        .trackWeight(-254...254, \.weight, help: "-254..254 [reverse]; 0 = FAULT when the quorum is not met"),
         .int("quorum", 0...65535, \.quorum, help: "minimum number of processes (default 1)"),
         .int("quorum_max", 0...65535, \.quorumMax, help: "maximum number of processes"),
         .seconds("fork_delay", 0...3600, \.forkDelay, help: "delay before counting a new process"),
@@ -148,11 +142,7 @@ extension DecodeContext {
     /// The lines of a `track_*` block inside an instance or sync group.
     func trackReferences(_ node: ConfigNode, weightRange: ClosedRange<Int>) -> [TrackReference] {
         var result: [TrackReference] = []
-        for line in node.children ?? [] {
-            if line.children != nil {
-                error("unexpected-block", "unexpected block inside '\(node.keyword.text)'", at: line.blockLocation ?? line.location)
-                continue
-            }
+        for line in plainLines(node) {
             var ref = TrackReference(name: line.keyword.text)
             var i = 0
             var ok = true

@@ -291,14 +291,7 @@ public struct VRRPInstance: Codable, Sendable, Hashable {
         .command("notify_fault", \.notifyFault, help: "run on entering FAULT"),
         .command("notify_stop", \.notifyStop, help: "run when the instance stops"),
         .command("notify", \.notify, help: "run on every transition with INSTANCE NAME STATE PRIORITY appended"),
-        KeywordRule("notify_deleted", help: "[CMD]: report DELETED (not FAULT) when removed at reload",
-                    decode: { m, n, c in
-                        m.notifyDeleted = true
-                        if !n.arguments.isEmpty { m.notifyDeletedCommand = c.scriptCommand(n) }
-                    },
-                    encode: { m, w in
-                        if m.notifyDeleted { w.line(["notify_deleted"] + (m.notifyDeletedCommand?.words ?? [])) }
-                    }),
+        .notifyDeleted(\.notifyDeleted, \.notifyDeletedCommand),
         .command("notify_master_rx_lower_pri", \.notifyMasterRxLowerPriority, help: "run when a MASTER hears a lower priority"),
         .bool("smtp_alert", \.smtpAlert, help: "send email on transitions"),
         .bool("notify_priority_changes", \.notifyPriorityChanges, help: "write priority changes to the notify FIFO"),
@@ -313,11 +306,7 @@ public struct VRRPInstance: Codable, Sendable, Hashable {
 extension DecodeContext {
     func unicastPeers(_ node: ConfigNode) -> [UnicastPeer] {
         var peers: [UnicastPeer] = []
-        for line in node.children ?? [] {
-            if line.children != nil {
-                error("unexpected-block", "unexpected block inside 'unicast_peer'", at: line.blockLocation ?? line.location)
-                continue
-            }
+        for line in plainLines(node) {
             guard let address = ipAddress(line.keyword, what: "unicast peer address") else { continue }
             var peer = UnicastPeer(address: address)
             var i = 0

@@ -227,6 +227,36 @@ extension KeywordRule {
             })
     }
 
+    /// `notify_deleted [CMD]`: the flag, and an optional command.
+    static func notifyDeleted(
+        _ flag: WritableKeyPath<Model, Bool> & Sendable, _ command: WritableKeyPath<Model, ScriptCommand?> & Sendable
+    ) -> Self {
+        Self(
+            "notify_deleted", help: "[CMD]: report DELETED (not FAULT) when removed at reload",
+            decode: { m, n, c in
+                m[keyPath: flag] = true
+                if !n.arguments.isEmpty { m[keyPath: command] = c.scriptCommand(n) }
+            },
+            encode: { m, w in if m[keyPath: flag] { w.line(["notify_deleted"] + (m[keyPath: command]?.words ?? [])) } })
+    }
+
+    /// `weight W [reverse]` on a tracker definition.
+    static func trackWeight(_ range: ClosedRange<Int>, _ kp: WritableKeyPath<Model, TrackWeight> & Sendable, help: String) -> Self {
+        Self(
+            "weight", help: help,
+            decode: { m, n, c in if let w = c.trackWeight(n, range) { m[keyPath: kp] = w } },
+            encode: { m, w in w.line(["weight", String(m[keyPath: kp].weight)] + (m[keyPath: kp].reverse ? ["reverse"] : [])) })
+    }
+
+    static func trackWeight(_ range: ClosedRange<Int>, _ kp: WritableKeyPath<Model, TrackWeight?> & Sendable, help: String) -> Self {
+        Self(
+            "weight", help: help,
+            decode: { m, n, c in if let w = c.trackWeight(n, range) { m[keyPath: kp] = w } },
+            encode: { m, w in
+                if let t = m[keyPath: kp] { w.line(["weight", String(t.weight)] + (t.reverse ? ["reverse"] : [])) }
+            })
+    }
+
     /// Accepted for compatibility but without effect (deprecated or no-op keywords in keepalived).
     public static func ignored(_ name: String, aliases: [String] = [], help: String, shape: Shape = .either) -> Self {
         Self(

@@ -141,6 +141,20 @@ extension DecodeContext {
         }
     }
 
+    /// The lines of a line-list block (addresses, routes, peers, ...): children without a block
+    /// of their own; a child with a block is reported and skipped.
+    public func plainLines(_ node: ConfigNode) -> [ConfigNode] {
+        var lines: [ConfigNode] = []
+        for child in node.children ?? [] {
+            if child.children != nil {
+                error("unexpected-block", "unexpected block inside '\(node.keyword.text)'", at: child.blockLocation ?? child.location)
+            } else {
+                lines.append(child)
+            }
+        }
+        return lines
+    }
+
     /// Children of a list block (`{ a b c }` or one item per line) as plain words.
     public func listWords(_ node: ConfigNode) -> [Token] {
         var result: [Token] = []
