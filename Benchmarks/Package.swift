@@ -1,6 +1,11 @@
 // swift-tools-version: 6.1
 // Benchmarks for kad, kept out of the main package so that a plain `swift build` of kad never
 // compiles them. Build from this directory: `swift build -c release` (build dir: Benchmarks/.build).
+//
+// - kad-bench-gen writes the large configurations (it does not depend on kad, so it builds even
+//   while kad's sources are being edited);
+// - kad-bench measures ConfigDSL's ConfigLoader in-process on them.
+// - compare.sh times `kad check` against `keepalived -t` on the same files.
 import PackageDescription
 
 let package = Package(
@@ -10,6 +15,10 @@ let package = Package(
         .package(name: "kad", path: ".."),
     ],
     targets: [
+        .executableTarget(
+            name: "kad-bench-gen",
+            swiftSettings: [.swiftLanguageMode(.v6)]
+        ),
         .executableTarget(
             name: "kad-bench",
             dependencies: [.product(name: "ConfigDSL", package: "kad")],

@@ -173,6 +173,16 @@ import Testing
         #expect(Set(first.map { $0[1] }).count > 1)
     }
 
+    @Test func randomSeedMakesRandomValuesRepeatable() {
+        func values(_ seed: Int) -> [String] {
+            var pp = Preprocessor(options: PreprocessorOptions(configID: "x"))
+            pp.run(text: "global_defs {\n random_seed \(seed)\n}\n" + (0..<5).map { _ in "v ${_RANDOM}" }.joined(separator: "\n"), name: "t.conf")
+            return pp.lines.filter { $0.tokens.first?.text == "v" }.map { $0.tokens[1].text }
+        }
+        #expect(values(12) == values(12))
+        #expect(values(12) != values(13))
+    }
+
     @Test func badRandomArgumentsAreErrors() {
         #expect(preprocess("r ${_RANDOM 9 1}").diagnostics.map(\.code) == ["random-parameter"])
         #expect(preprocess("r ${_RANDOM x}").diagnostics.map(\.code) == ["random-parameter"])

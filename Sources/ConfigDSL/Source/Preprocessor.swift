@@ -70,6 +70,7 @@ public struct Preprocessor {
     /// Every file that was read, in order.
     public private(set) var files: [String] = []
 
+    private static let randomSeedKeyword = Array("random_seed".utf8)
     private var params: [String: Param] = [:]
     private var collecting: Collecting?
     private var includeStack: [String] = []
@@ -450,6 +451,11 @@ public struct Preprocessor {
             }
         }
         guard countGenerated(location) else { return }
+        // `random_seed N` (global_defs) makes the ${_RANDOM} values after it repeatable, as in keepalived.
+        if bytes.count > 12, bytes.starts(with: Self.randomSeedKeyword), ASCII.isBlank(bytes[11]) {
+            let value = String(decoding: bytes[12...], as: UTF8.self).trimmingBlanks()
+            if let seed = UInt64(value) { random = SplitMix64(seed: seed) }
+        }
         let base = columnBase
         let columnMap = columns
         let (tokens, failure) = LineTokenizer.tokenize(bytes, file: location.file, line: location.line) { index in
