@@ -207,13 +207,13 @@ extension KeywordRule {
             })
     }
 
-    /// A nested block decoded with its own schema.
+    /// A nested block decoded with its own schema; a second block of the same name adds to the first.
     public static func block<Sub>(
         _ name: String, aliases: [String] = [], schema: @escaping @Sendable () -> BlockSchema<Sub>,
         _ kp: WritableKeyPath<Model, Sub?> & Sendable, initial: @escaping @Sendable () -> Sub, help: String
     ) -> Self {
         Self(
-            name, aliases: aliases, help: help, shape: .block,
+            name, aliases: aliases, help: help, shape: .block, repeatable: true,
             decode: { model, node, ctx in
                 guard ctx.expectArguments(node, 0...0, usage: "\(name) { ... }") else { return }
                 var sub = model[keyPath: kp] ?? initial()
