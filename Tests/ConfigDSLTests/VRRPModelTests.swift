@@ -375,3 +375,30 @@ import Testing
         #expect(g.smtpAlert == true && g.syncGroupTrackingWeight)
     }
 }
+
+@Suite struct KeepalivedDefaultsTests {
+    @Test func globalDefaultsMatchKeepalived() {
+        let g = load("").config.globalDefs
+        #expect(g.routerID == nil)
+        #expect(g.smtpConnectTimeout == 30)
+        #expect(g.vrrpVersion == 2)
+        #expect(g.vrrpGarpMasterDelay == 5 && g.vrrpGarpMasterRepeat == 5)
+        #expect(g.vrrpGarpLowerPriorityDelay == nil && g.vrrpGarpLowerPriorityRepeat == nil)
+        #expect(g.vrrpGarpMasterRefresh == 0 && g.vrrpGarpMasterRefreshRepeat == 1)
+        #expect(g.vrrpGarpInterval == 0 && g.vrrpGnaInterval == 0)
+        #expect(g.vrrpDownTimerAdverts == 3)
+        #expect(g.vrrpLowerPriorityNoAdvert == nil && !g.vrrpHigherPrioritySendAdvert)
+        #expect(!g.v3ChecksumAsV2 && !g.vrrpStrict && !g.enableScriptSecurity)
+        #expect(g.startupScriptTimeout == 10 && g.shutdownScriptTimeout == 10)
+        #expect(g.vrrpStartupDelay == 0 && g.vrrpDelayAfterBoot == 0)
+    }
+
+    @Test func trackerDefaultsMatchKeepalived() {
+        let c = load("vrrp_track_process p { process x }\ntrack_file f { file /x }\nbfd_instance b { neighbor_ip 192.0.2.1 }").config
+        #expect(c.trackProcesses[0].weight == TrackWeight(weight: 0))
+        #expect(c.trackProcesses[0].quorum == 1 && c.trackProcesses[0].quorumMax == nil)
+        #expect(c.trackFiles[0].weight == TrackWeight(weight: 1))
+        let b = c.bfdInstances[0]
+        #expect(b.minRx == 10 && b.minTx == 10 && b.idleTx == 1000 && b.multiplier == 5 && b.maxHops == 0 && !b.multihop && !b.passive)
+    }
+}
