@@ -56,23 +56,26 @@ public struct ConfigLoader: Sendable {
     public func load(path: String) -> LoadResult {
         var pp = Preprocessor(options: options.preprocessor)
         pp.run(path: path)
-        return finish(pp)
+        return finish(&pp)
     }
 
     /// Loads configuration text; relative includes resolve against `directory`.
     public func load(text: String, name: String = "<string>", directory: String = ".") -> LoadResult {
         var pp = Preprocessor(options: options.preprocessor)
         pp.run(text: text, name: name, directory: directory)
-        return finish(pp)
+        return finish(&pp)
     }
 
-    private func finish(_ pp: Preprocessor) -> LoadResult {
+    private func finish(_ pp: inout Preprocessor) -> LoadResult {
         var diagnostics = pp.diagnostics.all
-        var parser = Parser(lines: pp.lines)
-        let nodes = parser.parse()
+        // Each stage's input is released as soon as the next stage has it, to keep the peak small.
+        var parser = Parser(lines: pp.takeLines())
+        var nodes = parser.parse()
         diagnostics += parser.diagnostics.all
+        parser = Parser(lines: [])
         let context = DecodeContext(options: options.decode)
         let config = ConfigDecoder.decode(nodes, context: context)
+        nodes = []
         diagnostics += context.diagnostics.all
         if !diagnostics.contains(where: { $0.category == .fatal && $0.severity == .error }) {
             var validator = Validator(config: config, map: context.sourceMap, host: options.host)

@@ -54,14 +54,13 @@ public enum ConfigDecoder {
 
     /// Decodes `KEYWORD NAME { ... }` into a named model, checking the name and recording the block.
     static func named<M>(
-        _ node: ConfigNode, _ context: DecodeContext, schema: BlockSchema<M>, make: (String) -> M,
-        existing: [String]
+        _ node: ConfigNode, _ context: DecodeContext, schema: BlockSchema<M>, make: (String) -> M
     ) -> M? {
         let keyword = node.keyword.text
         guard context.expectArguments(node, 1...1, usage: "\(keyword) NAME { ... }") else { return nil }
         let name = node.arguments[0].text
         let path = "\(schema.name) \(name)"
-        if existing.contains(name) {
+        if !context.register(path) {
             let first = context.sourceMap.location(path)
             context.error(
                 "duplicate-name", "\(schema.name) '\(name)' is defined twice", at: node.arguments[0].location,
@@ -138,7 +137,7 @@ public enum ConfigDecoder {
                     }),
         KeywordRule("track_group", help: "NAME { group { ... } }", shape: .block, repeatable: true,
                     decode: { m, n, c in
-                        if let g = named(n, c, schema: TrackGroup.schema, make: TrackGroup.init, existing: m.trackGroups.map(\.name)) {
+                        if let g = named(n, c, schema: TrackGroup.schema, make: TrackGroup.init) {
                             m.trackGroups.append(g)
                         }
                     },
@@ -158,14 +157,14 @@ public enum ConfigDecoder {
                     encode: { m, w in if !m.staticRules.isEmpty { w.block(["static_rules"]) { w in for r in m.staticRules { w.line(r.words) } } } }),
         KeywordRule("track_file", aliases: ["vrrp_track_file"], help: "NAME { file PATH ... }", shape: .block, repeatable: true,
                     decode: { m, n, c in
-                        if let f = named(n, c, schema: TrackFile.schema, make: TrackFile.init, existing: m.trackFiles.map(\.name)) {
+                        if let f = named(n, c, schema: TrackFile.schema, make: TrackFile.init) {
                             m.trackFiles.append(f)
                         }
                     },
                     encode: { m, w in for f in m.trackFiles { w.block(["track_file", f.name]) { w in TrackFile.schema.encode(f, into: &w) } } }),
         KeywordRule("vrrp_track_process", help: "NAME { process ... }", shape: .block, repeatable: true,
                     decode: { m, n, c in
-                        if let p = named(n, c, schema: TrackProcess.schema, make: TrackProcess.init, existing: m.trackProcesses.map(\.name)) {
+                        if let p = named(n, c, schema: TrackProcess.schema, make: TrackProcess.init) {
                             m.trackProcesses.append(p)
                         }
                     },
@@ -174,14 +173,14 @@ public enum ConfigDecoder {
                     }),
         KeywordRule("vrrp_script", help: "NAME { script ... }", shape: .block, repeatable: true,
                     decode: { m, n, c in
-                        guard var s = named(n, c, schema: VRRPScript.schema, make: VRRPScript.init, existing: m.vrrpScripts.map(\.name)) else { return }
+                        guard var s = named(n, c, schema: VRRPScript.schema, make: VRRPScript.init) else { return }
                         if !has(n, "timeout") { s.timeout = s.interval }
                         m.vrrpScripts.append(s)
                     },
                     encode: { m, w in for s in m.vrrpScripts { w.block(["vrrp_script", s.name]) { w in VRRPScript.schema.encode(s, into: &w) } } }),
         KeywordRule("vrrp_sync_group", help: "NAME { group { ... } }", shape: .block, repeatable: true,
                     decode: { m, n, c in
-                        if let g = named(n, c, schema: SyncGroup.schema, make: SyncGroup.init, existing: m.syncGroups.map(\.name)) {
+                        if let g = named(n, c, schema: SyncGroup.schema, make: SyncGroup.init) {
                             m.syncGroups.append(g)
                         }
                     },
@@ -201,7 +200,7 @@ public enum ConfigDecoder {
                     encode: { m, w in for i in m.vrrpInstances { w.block(["vrrp_instance", i.name]) { w in VRRPInstance.schema.encode(i, into: &w) } } }),
         KeywordRule("bfd_instance", help: "NAME { neighbor_ip ... }", shape: .block, repeatable: true,
                     decode: { m, n, c in
-                        if let b = named(n, c, schema: BFDInstance.schema, make: BFDInstance.init, existing: m.bfdInstances.map(\.name)) {
+                        if let b = named(n, c, schema: BFDInstance.schema, make: BFDInstance.init) {
                             m.bfdInstances.append(b)
                         }
                     },
@@ -232,12 +231,11 @@ public enum ConfigDecoder {
     static func decodeInstance(_ node: ConfigNode, into config: inout KeepalivedConfig, context: DecodeContext) {
         var node = node
         var nested: [ConfigNode] = []
-        if let children = node.children {
+        if let children = node.children, children.contains(where: { $0.keyword.text.lowercased() == "virtual_server" }) {
             nested = children.filter { $0.keyword.text.lowercased() == "virtual_server" }
             node.children = children.filter { $0.keyword.text.lowercased() != "virtual_server" }
         }
-        let existing = config.vrrpInstances.map(\.name)
-        if var instance = named(node, context, schema: VRRPInstance.schema, make: VRRPInstance.init, existing: existing) {
+        if var instance = named(node, context, schema: VRRPInstance.schema, make: VRRPInstance.init) {
             if !has(node, "priority"), instance.state == .master { instance.priority = 255 }
             if !has(node, "state") { instance.state = instance.priority == 255 ? .master : .backup }
             config.vrrpInstances.append(instance)

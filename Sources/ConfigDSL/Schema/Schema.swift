@@ -20,17 +20,33 @@ public final class DecodeContext {
         self.options = options
     }
 
-    /// Runs `body` with `component` appended to the block path, recording where the block is.
+    /// The keywords seen so far in the block being decoded (written to the source map when it ends).
+    private var keywords: [String: SourceLocation] = [:]
+
+    /// Runs `body` with `component` appended to the block path, recording where the block and
+    /// its keywords are.
     public func inBlock<T>(_ component: String, at location: SourceLocation, _ body: () -> T) -> T {
-        let saved = path
+        let savedPath = path
+        let savedKeywords = keywords
         path = path.isEmpty ? component : path + "/" + component
-        sourceMap.record(block: path, at: location)
-        defer { path = saved }
+        keywords = [:]
+        defer {
+            sourceMap.record(block: path, SourceMap.Block(location: location, keywords: keywords))
+            path = savedPath
+            keywords = savedKeywords
+        }
         return body()
     }
 
+    private var names = Set<String>()
+
+    /// Registers a named block (`vrrp_instance VI_1`); false when the name is already taken.
+    public func register(_ path: String) -> Bool {
+        names.insert(path).inserted
+    }
+
     func recordKeyword(_ keyword: String, at location: SourceLocation) {
-        sourceMap.record(keyword: keyword, in: path, at: location)
+        if keywords[keyword] == nil { keywords[keyword] = location }
     }
 
     public func error(_ code: String, _ message: String, at location: SourceLocation?, hint: String? = nil) {
@@ -125,7 +141,7 @@ public struct BlockSchema<Model>: Sendable {
         var seen: [Int: SourceLocation] = [:]
         for node in nodes {
             let name = node.keyword.text
-            guard let index = lookup[name.lowercased()] ?? lookup[name] else {
+            guard let index = lookup[name] ?? lookup[name.lowercased()] else {
                 context.unknownKeyword(node, in: self.name, candidates: keywordNames)
                 continue
             }

@@ -13,12 +13,13 @@ public struct SourceMap: Sendable {
 
     public init() {}
 
-    mutating func record(block path: String, at location: SourceLocation) {
-        if blocks[path] == nil { blocks[path] = Block(location: location, keywords: [:]) }
-    }
-
-    mutating func record(keyword: String, in path: String, at location: SourceLocation) {
-        if blocks[path]?.keywords[keyword] == nil { blocks[path]?.keywords[keyword] = location }
+    /// Records a whole block; a block recorded before under the same path keeps its first locations.
+    mutating func record(block path: String, _ block: Block) {
+        if let existing = blocks[path] {
+            blocks[path]!.keywords = existing.keywords.merging(block.keywords) { first, _ in first }
+        } else {
+            blocks[path] = block
+        }
     }
 
     /// The location of `keyword` inside the block at `path`, else of the block itself.

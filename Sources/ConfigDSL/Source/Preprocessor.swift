@@ -98,6 +98,12 @@ public struct Preprocessor {
         }
     }
 
+    /// Hands over the preprocessed lines, leaving none behind.
+    public mutating func takeLines() -> [LogicalLine] {
+        defer { lines = [] }
+        return lines
+    }
+
     /// Preprocesses configuration text that did not come from a file (tests, embedding).
     /// Relative includes resolve against `directory`.
     public mutating func run(text: String, name: String = "<string>", directory: String = ".") {

@@ -261,21 +261,20 @@ struct Validator {
 
     mutating func checkVRIDClashes() {
         struct Key: Hashable {
-            var interface: String
+            var interface: String?
             var family: AddressFamily
             var vrid: Int
-            var group: String
+            /// The multicast group, or the set of unicast peers.
+            var multicast: IPAddress?
+            var peers: Set<IPAddress>?
         }
         var first: [Key: VRRPInstance] = [:]
         for i in config.vrrpInstances {
             guard let vrid = i.virtualRouterID else { continue }
-            let group: String
-            if !i.unicastPeers.isEmpty {
-                group = "unicast:" + i.unicastPeers.map(\.address.description).sorted().joined(separator: ",")
-            } else {
-                group = "multicast:" + (i.multicastDestination?.description ?? "")
-            }
-            let key = Key(interface: i.interface ?? "", family: i.family, vrid: vrid, group: group)
+            let unicast = !i.unicastPeers.isEmpty
+            let key = Key(
+                interface: i.interface, family: i.family, vrid: vrid, multicast: unicast ? nil : i.multicastDestination,
+                peers: unicast ? Set(i.unicastPeers.map(\.address)) : nil)
             if let other = first[key] {
                 error("duplicate-vrid",
                       "vrrp_instance '\(i.name)' uses virtual_router_id \(vrid) on \(i.interface ?? "its interface") (\(i.family == .inet ? "IPv4" : "IPv6")), as '\(other.name)' does",
