@@ -257,6 +257,11 @@ func instance(_ body: String, name: String = "VI_1", vrid: Int = 51, vip: String
         #expect(refs[0].location?.line == 5)
     }
 
+    @Test func trackingTheOwnInterfaceWarns() {
+        #expect(load(instance("track_interface { eth0 }")).first("track-own-interface")?.location?.line == 5)
+        #expect(load(instance("track_interface { eth1 }")).first("track-own-interface") == nil)
+    }
+
     @Test func unusedScriptWarns() {
         #expect(load("global_defs { enable_script_security }\nvrrp_script s { script /bin/true }").first("unused")?.severity == .warning)
     }

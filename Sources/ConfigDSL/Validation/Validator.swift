@@ -247,7 +247,13 @@ struct Validator {
                 break
             }
         }
-        for r in i.trackInterfaces { checkInterface(r.name, path, "track_interface/\(r.name)", what: "tracked interface") }
+        for r in i.trackInterfaces {
+            if r.name == i.interface, !i.dontTrackPrimary {
+                warning("track-own-interface", "track_interface \(r.name) is the instance's own interface, which is always tracked; the line has no effect",
+                        path, "track_interface/\(r.name)", hint: "remove it (keepalived -t reports it and exits 5)")
+            }
+            checkInterface(r.name, path, "track_interface/\(r.name)", what: "tracked interface")
+        }
     }
 
     /// Tracking references that carry a non-zero weight, with the keyword of their block.
