@@ -1,0 +1,49 @@
+// libFuzzer entry point: the input bytes are a keepalived configuration. Loading it must never
+// crash, whatever it contains; diagnostics are expected and ignored.
+//
+// Includes are resolved against the directory the fuzzer runs in (run.sh runs it in
+// Fuzz/include-dir/, which holds a few small files so that `include` lines can reach real files).
+// Host checks are off: no interface lookups, no script file inspection.
+
+import ConfigDSL
+
+private let loader: ConfigLoader = {
+    var options = ConfigLoader.Options()
+    options.preprocessor = PreprocessorOptions(
+        configID: "fuzz", randomSeed: 1, environment: { name in name == "FUZZ_ENV" ? "eth0" : nil },
+        maximumGeneratedLines: 100_000)
+    options.decode = DecodeOptions(unknownKeywordSeverity: .error)
+    options.host = HostEnvironment(interfaceExists: nil, inspectScriptFiles: false)
+    return ConfigLoader(options: options)
+}()
+
+@_cdecl("LLVMFuzzerTestOneInput")
+public func fuzzConfig(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
+    let bytes = size > 0 && data != nil ? Array(UnsafeBufferPointer(start: data, count: size)) : []
+    let text = String(decoding: bytes, as: UTF8.self)
+    let result = loader.load(text: text, name: "fuzz.conf", directory: ".")
+    // Touch the results so that nothing is optimised away.
+    var count = result.diagnostics.count
+    count &+= result.config.vrrpInstances.count
+    for d in result.diagnostics { count &+= d.description.utf8.count }
+    return count == -1 ? 1 : 0
+}
+
+// SwiftPM links an executable target with `--defsym main=FuzzConfig_main` (the module's renamed
+// entry point), which hides libFuzzer's own `main`. With -parse-as-library there is no Swift entry
+// point, so this function is that symbol and starts libFuzzer's driver itself.
+@_silgen_name("LLVMFuzzerRunDriver")
+private func LLVMFuzzerRunDriver(
+    _ argc: UnsafeMutablePointer<CInt>,
+    _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>,
+    _ callback: @convention(c) (UnsafePointer<UInt8>?, Int) -> CInt
+) -> CInt
+
+@_cdecl("FuzzConfig_main")
+public func fuzzMain(
+    _ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?
+) -> CInt {
+    var argc = argc
+    var argv = argv
+    return LLVMFuzzerRunDriver(&argc, &argv) { data, size in fuzzConfig(data, size) }
+}
