@@ -189,7 +189,7 @@ public enum LVSDecoder {
             }
             let lengthToken = Token(
                 .word, String(decoding: bytes[(slash + 1)...], as: UTF8.self),
-                at: SourceLocation(file: word.location.file, line: word.location.line, column: word.location.column + slash + 1))
+                at: word.location.atColumn(word.location.column + slash + 1))
             guard let length = context.integer(lengthToken, 1...address.family.maximumPrefix, what: "prefix length") else { return nil }
             return .prefix(address, length: length, port: port)
         }
@@ -201,7 +201,7 @@ public enum LVSDecoder {
                               hint: "write a range as 192.168.1.1-10 or 192.168.1.250-192.168.2.10")
                 return nil
             }
-            let lastLocation = SourceLocation(file: word.location.file, line: word.location.line, column: word.location.column + dash + 1)
+            let lastLocation = word.location.atColumn(word.location.column + dash + 1)
             var last: IPAddress? = IPAddress(lastText)
             if last == nil {
                 let lastBytes = Array(lastText.utf8)
@@ -947,7 +947,7 @@ extension DecodeContext {
             let lowToken = Token(.word, String(decoding: bytes[..<dash], as: UTF8.self), at: token.location)
             let highToken = Token(
                 .word, String(decoding: bytes[(dash + 1)...], as: UTF8.self),
-                at: SourceLocation(file: token.location.file, line: token.location.line, column: token.location.column + dash + 1))
+                at: token.location.atColumn(token.location.column + dash + 1))
             guard let low = integer(lowToken, codes, what: "status_code"), let high = integer(highToken, codes, what: "status_code")
             else { return nil }
             guard low <= high else {
@@ -971,8 +971,7 @@ extension DecodeContext {
                 } else if wildcards, c == UInt8(ascii: "x") || c == UInt8(ascii: "X") {
                     nibbles.append((0, 0))
                 } else {
-                    let location = SourceLocation(
-                        file: token.location.file, line: token.location.line, column: token.location.column + offset)
+                    let location = token.location.atColumn(token.location.column + offset)
                     error("bad-value", "'\(token.text)' is not hex\(wildcards ? " (x is a wildcard)" : "")", at: location,
                           hint: "write bytes as hex digits, such as 'payload 0a1b2c'")
                     return nil

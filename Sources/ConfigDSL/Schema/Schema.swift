@@ -21,7 +21,7 @@ public final class DecodeContext {
     }
 
     /// The keywords seen so far in the block being decoded (written to the source map when it ends).
-    private var keywords: [String: SourceLocation] = [:]
+    private var keywords: [(String, SourceLocation)] = []
 
     /// Runs `body` with `component` appended to the block path, recording where the block and
     /// its keywords are.
@@ -29,7 +29,7 @@ public final class DecodeContext {
         let savedPath = path
         let savedKeywords = keywords
         path = path.isEmpty ? component : path + "/" + component
-        keywords = [:]
+        keywords = []
         defer {
             sourceMap.record(block: path, SourceMap.Block(location: location, keywords: keywords))
             path = savedPath
@@ -46,7 +46,7 @@ public final class DecodeContext {
     }
 
     func recordKeyword(_ keyword: String, at location: SourceLocation) {
-        if keywords[keyword] == nil { keywords[keyword] = location }
+        keywords.append((keyword, location))
     }
 
     public func error(_ code: String, _ message: String, at location: SourceLocation?, hint: String? = nil) {

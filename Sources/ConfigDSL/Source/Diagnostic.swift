@@ -1,17 +1,74 @@
+import Synchronization
+
 /// A place in a configuration file: file path, 1-based line and 1-based byte column.
+///
+/// A location is 12 bytes with no reference counting (the path lives in a process-wide table of
+/// file names), because every token and statement of a large configuration carries one.
 public struct SourceLocation: Hashable, Sendable, Codable, CustomStringConvertible {
-    public var file: String
-    public var line: Int
-    public var column: Int
+    let fileID: UInt32
+    let line32: Int32
+    let column32: Int32
 
     public init(file: String, line: Int, column: Int) {
-        self.file = file
-        self.line = line
-        self.column = column
+        self.init(fileID: SourceFiles.id(of: file), line: line, column: column)
+    }
+
+    init(fileID: UInt32, line: Int, column: Int) {
+        self.fileID = fileID
+        self.line32 = Int32(clamping: line)
+        self.column32 = Int32(clamping: column)
+    }
+
+    public var file: String { SourceFiles.path(of: fileID) }
+    public var line: Int { Int(line32) }
+    public var column: Int { Int(column32) }
+
+    /// The same file and line at another column.
+    public func atColumn(_ column: Int) -> SourceLocation {
+        SourceLocation(fileID: fileID, line: line, column: column)
     }
 
     /// `file:line:column`, as compilers print it.
     public var description: String { "\(file):\(line):\(column)" }
+
+    private enum CodingKeys: String, CodingKey { case file, line, column }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(file: try c.decode(String.self, forKey: .file), line: try c.decode(Int.self, forKey: .line),
+                  column: try c.decode(Int.self, forKey: .column))
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(file, forKey: .file)
+        try c.encode(line, forKey: .line)
+        try c.encode(column, forKey: .column)
+    }
+}
+
+/// The process-wide table of file names behind ``SourceLocation``: one id per distinct path.
+enum SourceFiles {
+    private struct Table: ~Copyable {
+        var paths: [String] = []
+        var ids: [String: UInt32] = [:]
+    }
+
+    private static let table = Mutex(Table())
+
+    static func id(of path: String) -> UInt32 {
+        table.withLock { t in
+            if let id = t.ids[path] { return id }
+            let id = UInt32(t.paths.count)
+            t.paths.append(path)
+            t.ids[path] = id
+            return id
+        }
+    }
+
+    static func path(of id: UInt32) -> String {
+        table.withLock { t in Int(id) < t.paths.count ? t.paths[Int(id)] : "?" }
+    }
 }
 
 /// How bad a diagnostic is.

@@ -123,6 +123,7 @@ public struct Preprocessor {
             pwdStack.removeLast()
             checks = savedChecks
         }
+        let fileID = SourceFiles.id(of: path)
         var lineNumber = 0
         var start = 0
         var badLines = 0
@@ -134,7 +135,7 @@ public struct Preprocessor {
             lineNumber += 1
             let raw = bytes[start..<end]
             start = end + 1
-            let location = SourceLocation(file: path, line: lineNumber, column: 1)
+            let location = SourceLocation(fileID: fileID, line: lineNumber, column: 1)
             if raw.count > options.maximumLineLength {
                 diagnostics.error(
                     "line-too-long", "line is \(raw.count) bytes long; the limit is \(options.maximumLineLength) (keepalived ignores such a line)",
@@ -147,7 +148,7 @@ public struct Preprocessor {
                 diagnostics.error("invalid-utf8", "line is not valid UTF-8 text; the line is ignored", at: location, hint: "is this a text file?")
                 badLines += 1
             } else {
-                physicalLine(Array(raw), location: location)
+                physicalLine(raw, location: location)
             }
             if badLines >= 10 {
                 diagnostics.error(
@@ -183,46 +184,58 @@ public struct Preprocessor {
         return String(path[..<slash])
     }
 
-    private mutating func physicalLine(_ raw: [UInt8], location: SourceLocation) {
-        var text = raw.filter { $0 != ASCII.carriageReturn }
-        Self.stripComment(&text)
-        let (trimmed, offset) = Self.trim(text)
+    private mutating func physicalLine(_ raw: ArraySlice<UInt8>, location: SourceLocation) {
+        var text = raw
+        if raw.contains(ASCII.carriageReturn) { text = raw.filter { $0 != ASCII.carriageReturn }[...] }
+        if let comment = Self.commentStart(text) { text = text[..<comment] }
+        let (trimmed, _) = Self.trim(text)
         if trimmed.isEmpty { return }
-        let loc = SourceLocation(file: location.file, line: location.line, column: offset + 1)
-        if collecting == nil, let keyword = Self.firstWord(trimmed), keyword.hasPrefix("include") {
+        let offset = trimmed.startIndex - text.startIndex
+        let loc = location.atColumn(offset + 1)
+        if collecting == nil, trimmed.starts(with: Self.includeKeyword), let keyword = Self.firstWord(trimmed) {
             if handleInclude(keyword: keyword, line: trimmed, location: loc) { return }
         }
         feed(trimmed, location: loc, columnBase: offset, depth: 0)
     }
 
-    /// Removes a `#` or `!` comment that is outside double quotes (and not written `\#` / `\!`).
-    static func stripComment(_ text: inout [UInt8]) {
+    private static let includeKeyword = Array("include".utf8)
+
+    /// Where a `#` or `!` comment starts outside double quotes (not written `\#` / `\!`), if any.
+    static func commentStart(_ text: ArraySlice<UInt8>) -> Int? {
         var inQuote = false
-        var i = 0
-        while i < text.count {
+        var i = text.startIndex
+        while i < text.endIndex {
             let c = text[i]
             if c == ASCII.quote {
                 inQuote.toggle()
             } else if !inQuote {
-                if c == ASCII.backslash, i + 1 < text.count, text[i + 1] == ASCII.hash || text[i + 1] == ASCII.bang {
+                if c == ASCII.backslash, i + 1 < text.endIndex, text[i + 1] == ASCII.hash || text[i + 1] == ASCII.bang {
                     i += 2
                     continue
                 }
-                if c == ASCII.hash || c == ASCII.bang {
-                    text.removeSubrange(i...)
-                    return
-                }
+                if c == ASCII.hash || c == ASCII.bang { return i }
             }
             i += 1
         }
+        return nil
+    }
+
+    /// Removes a `#` or `!` comment that is outside double quotes (and not written `\#` / `\!`).
+    static func stripComment(_ text: inout [UInt8]) {
+        if let start = commentStart(text[...]) { text.removeSubrange(start...) }
     }
 
     static func trim(_ text: [UInt8]) -> (ArraySlice<UInt8>, Int) {
-        var s = 0
-        var e = text.count
+        let (slice, offset) = trim(text[...])
+        return (slice, offset)
+    }
+
+    static func trim(_ text: ArraySlice<UInt8>) -> (ArraySlice<UInt8>, Int) {
+        var s = text.startIndex
+        var e = text.endIndex
         while s < e, ASCII.isBlank(text[s]) { s += 1 }
         while e > s, ASCII.isBlank(text[e - 1]) { e -= 1 }
-        return (text[s..<e], s)
+        return (text[s..<e], s - text.startIndex)
     }
 
     private static func firstWord(_ text: ArraySlice<UInt8>) -> String? {
@@ -428,20 +441,20 @@ public struct Preprocessor {
             if expandSequence(text, location: location, depth: depth) { return }
         }
         // Parameter substitution.
-        var bytes = Array(text)
+        var bytes = text
         var columns: [Int32]? = nil
-        if bytes.contains(ASCII.dollar) {
-            let (substituted, map, changed) = substitute(bytes, location: location)
+        if text.contains(ASCII.dollar) {
+            let (substituted, map, changed) = substitute(Array(text), location: location)
             if changed {
                 if let columnBase, let map {
                     columns = map.map { $0 < 0 ? Int32(-1) : Int32(columnBase + Int($0) + 1) }
                 }
-                bytes = substituted
+                bytes = substituted[...]
                 if bytes.contains(ASCII.newline) {
                     // A multi-line parameter: every line it holds is processed on its own.
-                    var start = 0
-                    for i in 0...bytes.count where i == bytes.count || bytes[i] == ASCII.newline {
-                        let (piece, _) = Self.trim(Array(bytes[start..<i]))
+                    var start = bytes.startIndex
+                    for i in bytes.startIndex...bytes.endIndex where i == bytes.endIndex || bytes[i] == ASCII.newline {
+                        let (piece, _) = Self.trim(bytes[start..<i])
                         start = i + 1
                         if !piece.isEmpty { feed(piece, location: location, columnBase: nil, depth: depth + 1) }
                     }
@@ -458,20 +471,22 @@ public struct Preprocessor {
         }
         guard countGenerated(location) else { return }
         // `random_seed N` (global_defs) makes the ${_RANDOM} values after it repeatable, as in keepalived.
-        if bytes.count > 12, bytes.starts(with: Self.randomSeedKeyword), ASCII.isBlank(bytes[11]) {
-            let value = String(decoding: bytes[12...], as: UTF8.self).trimmingBlanks()
+        if bytes.count > 12, bytes.first == UInt8(ascii: "r"), bytes.starts(with: Self.randomSeedKeyword),
+            ASCII.isBlank(bytes[bytes.startIndex + 11])
+        {
+            let value = String(decoding: bytes[(bytes.startIndex + 12)...], as: UTF8.self).trimmingBlanks()
             if let seed = UInt64(value) { random = SplitMix64(seed: seed) }
         }
         let base = columnBase
         let columnMap = columns
-        let (tokens, failure) = LineTokenizer.tokenize(bytes, file: location.file, line: location.line) { index in
+        let (tokens, failure) = LineTokenizer.tokenize(bytes, line: location) { index in
             if let columnMap, index < columnMap.count, columnMap[index] > 0 { return Int(columnMap[index]) }
             if columnMap == nil, let base { return base + index + 1 }
             return location.column
         }
         if case .unterminatedQuote(let column) = failure {
             diagnostics.error(
-                "unterminated-quote", "unterminated double quote", at: SourceLocation(file: location.file, line: location.line, column: column),
+                "unterminated-quote", "unterminated double quote", at: location.atColumn(column),
                 hint: "close the string with '\"' on the same line")
             return
         }

@@ -66,69 +66,69 @@ struct LineTokenizer {
 
     /// - Parameters:
     ///   - bytes: the line (comments already removed).
-    ///   - columnOf: maps an index in `bytes` to the 1-based column in the source line.
+    ///   - line: the location of the line; tokens get its file and line.
+    ///   - columnOf: maps an offset in `bytes` (0 = its first byte) to the 1-based source column.
     static func tokenize(
-        _ bytes: [UInt8], file: String, line: Int, columnOf: (Int) -> Int
+        _ bytes: ArraySlice<UInt8>, line: SourceLocation, columnOf: (Int) -> Int
     ) -> (tokens: [Token], failure: Failure?) {
         var tokens: [Token] = []
-        var i = 0
-        let n = bytes.count
-        var current: [UInt8] = []
-        var currentStart = -1
-        func location(_ index: Int) -> SourceLocation {
-            SourceLocation(file: file, line: line, column: columnOf(index))
-        }
-        func flush() {
-            if currentStart >= 0 {
-                tokens.append(Token(.word, String(decoding: current, as: UTF8.self), at: location(currentStart)))
-                current.removeAll(keepingCapacity: true)
-                currentStart = -1
-            }
-        }
+        let base = bytes.startIndex
+        let n = bytes.endIndex
+        var i = base
+        func location(_ index: Int) -> SourceLocation { line.atColumn(columnOf(index - base)) }
         while i < n {
             let c = bytes[i]
             if ASCII.isBlank(c) {
-                flush()
                 i += 1
             } else if c == ASCII.quote {
-                flush()
                 let start = i
                 i += 1
-                var text: [UInt8] = []
-                var closed = false
-                while i < n {
-                    if bytes[i] == ASCII.quote { closed = true; break }
-                    text.append(bytes[i])
-                    i += 1
+                guard let close = bytes[i...].firstIndex(of: ASCII.quote) else {
+                    return (tokens, .unterminatedQuote(column: columnOf(start - base)))
                 }
-                if !closed {
-                    return (tokens, .unterminatedQuote(column: columnOf(start)))
-                }
-                i += 1
-                tokens.append(Token(.word, String(decoding: text, as: UTF8.self), quoted: true, at: location(start)))
-            } else if c == ASCII.dollar, i + 1 < n, bytes[i + 1] == ASCII.openBrace,
-                let close = bytes[(i + 2)...].firstIndex(where: { $0 == ASCII.closeBrace || ASCII.isBlank($0) || $0 == ASCII.openBrace }),
-                bytes[close] == ASCII.closeBrace
-            {
-                // An undefined `${NAME}` stays one word rather than opening a block.
-                if currentStart < 0 { currentStart = i }
-                current.append(contentsOf: bytes[i...close])
+                tokens.append(Token(.word, String(decoding: bytes[i..<close], as: UTF8.self), quoted: true, at: location(start)))
                 i = close + 1
             } else if c == ASCII.openBrace || c == ASCII.closeBrace {
-                flush()
                 tokens.append(Token(c == ASCII.openBrace ? .openBrace : .closeBrace, c == ASCII.openBrace ? "{" : "}", at: location(i)))
                 i += 1
-            } else if c == ASCII.backslash, i + 1 < n, bytes[i + 1] == ASCII.hash || bytes[i + 1] == ASCII.bang {
-                if currentStart < 0 { currentStart = i }
-                current.append(bytes[i + 1])
-                i += 2
             } else {
-                if currentStart < 0 { currentStart = i }
-                current.append(c)
-                i += 1
+                // A word: up to a blank, a quote or a brace. `\#`, `\!` and an undefined `${NAME}`
+                // are part of it.
+                let start = i
+                var escaped = false
+                while i < n {
+                    let d = bytes[i]
+                    if ASCII.isBlank(d) || d == ASCII.quote || d == ASCII.closeBrace { break }
+                    if d == ASCII.openBrace {
+                        // `${NAME}` left undefined stays one word rather than opening a block.
+                        guard i > start, bytes[i - 1] == ASCII.dollar,
+                            let close = bytes[(i + 1)...].firstIndex(where: { $0 == ASCII.closeBrace || ASCII.isBlank($0) || $0 == ASCII.openBrace }),
+                            bytes[close] == ASCII.closeBrace
+                        else { break }
+                        i = close + 1
+                        continue
+                    }
+                    if d == ASCII.backslash, i + 1 < n, bytes[i + 1] == ASCII.hash || bytes[i + 1] == ASCII.bang {
+                        escaped = true
+                        i += 2
+                        continue
+                    }
+                    i += 1
+                }
+                var word = bytes[start..<i]
+                var unescaped: [UInt8] = []
+                if escaped {
+                    var j = start
+                    while j < i {
+                        if word[j] == ASCII.backslash, j + 1 < i, word[j + 1] == ASCII.hash || word[j + 1] == ASCII.bang { j += 1 }
+                        unescaped.append(word[j])
+                        j += 1
+                    }
+                    word = unescaped[...]
+                }
+                tokens.append(Token(.word, String(decoding: word, as: UTF8.self), at: location(start)))
             }
         }
-        flush()
         return (tokens, nil)
     }
 }

@@ -96,7 +96,7 @@ struct Validator {
         let path = "vrrp_instance \(i.name)"
         let strict = i.strictMode ?? strictGlobal
         // A virtual_router_id line that failed to decode has already been reported.
-        if i.virtualRouterID == nil, map.blocks[path]?.keywords["virtual_router_id"] == nil {
+        if i.virtualRouterID == nil, !map.contains(path, keyword: "virtual_router_id") {
             error("missing-keyword", "vrrp_instance '\(i.name)' has no virtual_router_id", path,
                   hint: "add 'virtual_router_id N' (1..255), the same on every node of this virtual router")
         }
