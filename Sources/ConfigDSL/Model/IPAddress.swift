@@ -11,34 +11,59 @@ public enum AddressFamily: String, Codable, Sendable, Hashable {
     public var maximumPrefix: Int { self == .inet ? 32 : 128 }
 }
 
-/// An IPv4 or IPv6 address, validated and kept in canonical text form (`2001:db8::1`).
+/// An IPv4 or IPv6 address, validated; printed in canonical form (`2001:db8::1`).
+///
+/// Stored inline (two 64-bit words), so an address costs no allocation.
 public struct IPAddress: Codable, Sendable, Hashable, CustomStringConvertible, Comparable {
     public let family: AddressFamily
-    /// Network-order bytes (4 or 16).
-    public let bytes: [UInt8]
+    /// The address as a 128-bit big-endian number (IPv4 in the low 32 bits).
+    let high: UInt64
+    let low: UInt64
 
     public init?(_ text: String) {
         if text.contains(":") {
             var a = in6_addr()
             guard inet_pton(AF_INET6, text, &a) == 1 else { return nil }
-            family = .inet6
-            bytes = withUnsafeBytes(of: &a) { Array($0) }
+            self.init(family: .inet6, bytes: withUnsafeBytes(of: &a) { Array($0) })
         } else {
             // inet_pton accepts only dotted quads, which is what keepalived requires too.
             var a = in_addr()
             guard inet_pton(AF_INET, text, &a) == 1 else { return nil }
-            family = .inet
-            bytes = withUnsafeBytes(of: &a) { Array($0) }
+            self.init(family: .inet, bytes: withUnsafeBytes(of: &a) { Array($0) })
         }
     }
 
+    /// An address from network-order bytes (4 for IPv4, 16 for IPv6).
     public init(family: AddressFamily, bytes: [UInt8]) {
         self.family = family
-        self.bytes = bytes
+        var h: UInt64 = 0
+        var l: UInt64 = 0
+        let count = family == .inet ? 4 : 16
+        for i in 0..<count {
+            let b = i < bytes.count ? UInt64(bytes[i]) : 0
+            if count - i > 8 { h = h << 8 | b } else { l = l << 8 | b }
+        }
+        high = h
+        low = l
+    }
+
+    /// Network-order bytes (4 or 16).
+    public var bytes: [UInt8] {
+        if family == .inet { return (0..<4).map { UInt8(truncatingIfNeeded: low >> (24 - 8 * UInt64($0))) } }
+        return (0..<16).map { i in
+            i < 8 ? UInt8(truncatingIfNeeded: high >> (56 - 8 * UInt64(i))) : UInt8(truncatingIfNeeded: low >> (56 - 8 * UInt64(i - 8)))
+        }
+    }
+
+    private func byte(_ i: Int) -> UInt8 {
+        if family == .inet { return UInt8(truncatingIfNeeded: low >> (24 - 8 * UInt64(i))) }
+        return i < 8 ? UInt8(truncatingIfNeeded: high >> (56 - 8 * UInt64(i))) : UInt8(truncatingIfNeeded: low >> (56 - 8 * UInt64(i - 8)))
     }
 
     public var description: String {
-        if family == .inet { return bytes.map(String.init).joined(separator: ".") }
+        if family == .inet {
+            return "\(byte(0)).\(byte(1)).\(byte(2)).\(byte(3))"
+        }
         var buffer = [CChar](repeating: 0, count: Int(INET6_ADDRSTRLEN) + 1)
         var copy = bytes
         let ok = copy.withUnsafeMutableBytes { raw in
@@ -49,23 +74,23 @@ public struct IPAddress: Codable, Sendable, Hashable, CustomStringConvertible, C
     }
 
     public var isMulticast: Bool {
-        family == .inet ? (bytes[0] & 0xF0) == 0xE0 : bytes[0] == 0xFF
+        family == .inet ? (byte(0) & 0xF0) == 0xE0 : byte(0) == 0xFF
     }
 
-    /// fe80::/10.
+    /// fe80::/10 (IPv6) or 169.254/16 (IPv4).
     public var isLinkLocal: Bool {
-        family == .inet6 ? (bytes[0] == 0xFE && (bytes[1] & 0xC0) == 0x80) : (bytes[0] == 169 && bytes[1] == 254)
+        family == .inet6 ? (byte(0) == 0xFE && (byte(1) & 0xC0) == 0x80) : (byte(0) == 169 && byte(1) == 254)
     }
 
     public var isLoopback: Bool {
-        family == .inet ? bytes[0] == 127 : (bytes.dropLast().allSatisfy { $0 == 0 } && bytes.last == 1)
+        family == .inet ? byte(0) == 127 : (high == 0 && low == 1)
     }
 
-    public var isUnspecified: Bool { bytes.allSatisfy { $0 == 0 } }
+    public var isUnspecified: Bool { high == 0 && low == 0 }
 
     public static func < (lhs: IPAddress, rhs: IPAddress) -> Bool {
         if lhs.family != rhs.family { return lhs.family == .inet }
-        return lhs.bytes.lexicographicallyPrecedes(rhs.bytes)
+        return (lhs.high, lhs.low) < (rhs.high, rhs.low)
     }
 
     public init(from decoder: any Decoder) throws {

@@ -100,6 +100,33 @@ public struct KeywordRule<Model>: Sendable {
     }
 }
 
+/// A set of rule indexes without allocation (schemas have fewer than 256 rules; beyond that
+/// duplicates go unnoticed rather than wrong).
+struct RuleSet {
+    private var bits: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
+
+    func contains(_ i: Int) -> Bool {
+        switch i >> 6 {
+        case 0: bits.0 & (1 << UInt64(i & 63)) != 0
+        case 1: bits.1 & (1 << UInt64(i & 63)) != 0
+        case 2: bits.2 & (1 << UInt64(i & 63)) != 0
+        case 3: bits.3 & (1 << UInt64(i & 63)) != 0
+        default: false
+        }
+    }
+
+    mutating func insert(_ i: Int) {
+        let bit: UInt64 = 1 << UInt64(i & 63)
+        switch i >> 6 {
+        case 0: bits.0 |= bit
+        case 1: bits.1 |= bit
+        case 2: bits.2 |= bit
+        case 3: bits.3 |= bit
+        default: break
+        }
+    }
+}
+
 /// A keyword as documentation sees it.
 public struct KeywordInfo: Sendable, Hashable {
     public var name: String
@@ -138,8 +165,8 @@ public struct BlockSchema<Model>: Sendable {
 
     /// Decodes the statements of a block into `model`, reporting unknown keywords and misuse.
     public func decode(_ nodes: [ConfigNode], into model: inout Model, context: DecodeContext) {
-        var seen: [Int: SourceLocation] = [:]
-        for node in nodes {
+        var seen = RuleSet()
+        for (position, node) in nodes.enumerated() {
             let name = node.keyword.text
             guard let index = lookup[name] ?? lookup[name.lowercased()] else {
                 context.unknownKeyword(node, in: self.name, candidates: keywordNames)
@@ -152,12 +179,13 @@ public struct BlockSchema<Model>: Sendable {
                     "keyword-case", "keepalived only accepts the keyword '\(canonical)' spelled exactly so, not '\(name)'",
                     at: node.location, hint: "write '\(canonical)' to keep the file portable to keepalived")
             }
-            if !rule.repeatable, let first = seen[index] {
+            if !rule.repeatable, seen.contains(index) {
+                let first = nodes[..<position].first { (lookup[$0.keyword.text] ?? lookup[$0.keyword.text.lowercased()]) == index }
                 context.warning(
-                    "duplicate-keyword", "'\(rule.name)' is given again in \(self.name); this one replaces the one at line \(first.line)",
+                    "duplicate-keyword", "'\(rule.name)' is given again in \(self.name); this one replaces the one at line \(first?.location.line ?? 0)",
                     at: node.location)
             }
-            seen[index] = node.location
+            seen.insert(index)
             context.recordKeyword(rule.name, at: node.location)
             switch rule.shape {
             case .value:
