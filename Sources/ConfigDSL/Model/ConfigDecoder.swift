@@ -75,7 +75,7 @@ public enum ConfigDecoder {
     }
 
     static func has(_ node: ConfigNode, _ keyword: String) -> Bool {
-        (node.children ?? []).contains { $0.keyword.text.lowercased() == keyword }
+        (node.children ?? []).contains { $0.is(keyword) }
     }
 
     static let rootSchema = BlockSchema<KeepalivedConfig>("the top level", [
@@ -231,9 +231,9 @@ public enum ConfigDecoder {
     static func decodeInstance(_ node: ConfigNode, into config: inout KeepalivedConfig, context: DecodeContext) {
         var node = node
         var nested: [ConfigNode] = []
-        if let children = node.children, children.contains(where: { $0.keyword.text.lowercased() == "virtual_server" }) {
-            nested = children.filter { $0.keyword.text.lowercased() == "virtual_server" }
-            node.children = children.filter { $0.keyword.text.lowercased() != "virtual_server" }
+        if let children = node.children, children.contains(where: { $0.is("virtual_server") }) {
+            nested = children.filter { $0.is("virtual_server") }
+            node.children = children.filter { !$0.is("virtual_server") }
         }
         if var instance = named(node, context, schema: VRRPInstance.schema, make: VRRPInstance.init) {
             if !has(node, "priority"), instance.state == .master { instance.priority = 255 }

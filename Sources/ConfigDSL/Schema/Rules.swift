@@ -291,7 +291,7 @@ extension DecodeContext {
         } catch {
             return nil
         }
-        if command.command.trimmingBlanks().isEmpty {
+        if command.command.utf8.allSatisfy(ASCII.isBlank) {
             self.error("missing-value", "'\(node.keyword.text)' needs a command", at: node.location, hint: "usage: \(usage)")
             return nil
         }

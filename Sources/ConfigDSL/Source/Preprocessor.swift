@@ -779,8 +779,18 @@ public struct Preprocessor {
 }
 
 extension Substring {
+    /// The text without leading and trailing spaces and tabs.
     func trimmingBlanks() -> String {
-        String(self.drop(while: { $0 == " " || $0 == "\t" }).reversed().drop(while: { $0 == " " || $0 == "\t" }).reversed())
+        let u = utf8
+        var start = u.startIndex
+        var end = u.endIndex
+        while start < end, u[start] == ASCII.space || u[start] == ASCII.tab { start = u.index(after: start) }
+        while end > start {
+            let before = u.index(before: end)
+            guard u[before] == ASCII.space || u[before] == ASCII.tab else { break }
+            end = before
+        }
+        return String(self[start..<end])
     }
 }
 

@@ -20,6 +20,13 @@ public struct ConfigNode: Sendable {
     public var name: String { keyword.text }
     /// The argument texts.
     public var words: [String] { arguments.map(\.text) }
+
+    /// Whether the keyword is `lowercaseKeyword`, in any case.
+    public func `is`(_ lowercaseKeyword: String) -> Bool {
+        let text = keyword.text
+        if text == lowercaseKeyword { return true }
+        return text.utf8.count == lowercaseKeyword.utf8.count && text.lowercased() == lowercaseKeyword
+    }
 }
 
 /// Builds the generic syntax tree from preprocessed lines.
