@@ -69,10 +69,11 @@ public struct ConfigLoader: Sendable {
     private func finish(_ pp: inout Preprocessor) -> LoadResult {
         var diagnostics = pp.diagnostics.all
         // Each stage's input is released as soon as the next stage has it, to keep the peak small.
-        var parser = Parser(lines: pp.takeLines())
+        let (tokens, lineEnds) = pp.takeTokens()
+        var parser = Parser(tokens: tokens, lineEnds: lineEnds)
         var nodes = parser.parse()
         diagnostics += parser.diagnostics.all
-        parser = Parser(lines: [])
+        parser = Parser(tokens: [], lineEnds: [])
         let context = DecodeContext(options: options.decode)
         let config = ConfigDecoder.decode(nodes, context: context)
         nodes = []

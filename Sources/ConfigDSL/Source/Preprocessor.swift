@@ -66,7 +66,22 @@ public struct Preprocessor {
 
     public let options: PreprocessorOptions
     public private(set) var diagnostics = Diagnostics()
-    public private(set) var lines: [LogicalLine] = []
+    /// Every token of every line, in order; `lineEnds[i]` is the index after line i's last token.
+    /// One flat array instead of an array per line keeps large files cheap.
+    public private(set) var tokens: [Token] = []
+    public private(set) var lineEnds: [Int] = []
+
+    /// The preprocessed lines (built from ``tokens``; for tests and tools).
+    public var lines: [LogicalLine] {
+        var result: [LogicalLine] = []
+        var start = 0
+        for end in lineEnds {
+            let slice = Array(tokens[start..<end])
+            result.append(LogicalLine(tokens: slice, location: slice[0].location.atColumn(1)))
+            start = end
+        }
+        return result
+    }
     /// Every file that was read, in order.
     public private(set) var files: [String] = []
 
@@ -98,10 +113,13 @@ public struct Preprocessor {
         }
     }
 
-    /// Hands over the preprocessed lines, leaving none behind.
-    public mutating func takeLines() -> [LogicalLine] {
-        defer { lines = [] }
-        return lines
+    /// Hands over the tokens and line ends, leaving none behind.
+    public mutating func takeTokens() -> (tokens: [Token], lineEnds: [Int]) {
+        defer {
+            tokens = []
+            lineEnds = []
+        }
+        return (tokens, lineEnds)
     }
 
     /// Preprocesses configuration text that did not come from a file (tests, embedding).
@@ -479,18 +497,20 @@ public struct Preprocessor {
         }
         let base = columnBase
         let columnMap = columns
-        let (tokens, failure) = LineTokenizer.tokenize(bytes, line: location) { index in
+        let before = tokens.count
+        let failure = LineTokenizer.tokenize(bytes, line: location, into: &tokens) { index in
             if let columnMap, index < columnMap.count, columnMap[index] > 0 { return Int(columnMap[index]) }
             if columnMap == nil, let base { return base + index + 1 }
             return location.column
         }
         if case .unterminatedQuote(let column) = failure {
+            tokens.removeSubrange(before...)
             diagnostics.error(
                 "unterminated-quote", "unterminated double quote", at: location.atColumn(column),
                 hint: "close the string with '\"' on the same line")
             return
         }
-        if !tokens.isEmpty { lines.append(LogicalLine(tokens: tokens, location: location)) }
+        if tokens.count > before { lineEnds.append(tokens.count) }
     }
 
     private mutating func finishCollecting() {

@@ -69,9 +69,8 @@ struct LineTokenizer {
     ///   - line: the location of the line; tokens get its file and line.
     ///   - columnOf: maps an offset in `bytes` (0 = its first byte) to the 1-based source column.
     static func tokenize(
-        _ bytes: ArraySlice<UInt8>, line: SourceLocation, columnOf: (Int) -> Int
-    ) -> (tokens: [Token], failure: Failure?) {
-        var tokens: [Token] = []
+        _ bytes: ArraySlice<UInt8>, line: SourceLocation, into tokens: inout [Token], columnOf: (Int) -> Int
+    ) -> Failure? {
         let base = bytes.startIndex
         let n = bytes.endIndex
         var i = base
@@ -84,7 +83,7 @@ struct LineTokenizer {
                 let start = i
                 i += 1
                 guard let close = bytes[i...].firstIndex(of: ASCII.quote) else {
-                    return (tokens, .unterminatedQuote(column: columnOf(start - base)))
+                    return .unterminatedQuote(column: columnOf(start - base))
                 }
                 tokens.append(Token(.word, String(decoding: bytes[i..<close], as: UTF8.self), quoted: true, at: location(start)))
                 i = close + 1
@@ -129,6 +128,6 @@ struct LineTokenizer {
                 tokens.append(Token(.word, String(decoding: word, as: UTF8.self), at: location(start)))
             }
         }
-        return (tokens, nil)
+        return nil
     }
 }

@@ -35,12 +35,35 @@ public struct ConfigNode: Sendable {
 /// statement before it, which may be on the previous line; `}` closes the innermost block.
 public struct Parser {
     public private(set) var diagnostics = Diagnostics()
-    private let lines: [LogicalLine]
+    private let tokens: [Token]
+    private let lineEnds: [Int]
     private var lineIndex = 0
-    private var tokenIndex = 0
+    private var position = 0
 
     public init(lines: [LogicalLine]) {
-        self.lines = lines
+        var tokens: [Token] = []
+        var ends: [Int] = []
+        for line in lines where !line.tokens.isEmpty {
+            tokens += line.tokens
+            ends.append(tokens.count)
+        }
+        self.init(tokens: tokens, lineEnds: ends)
+    }
+
+    /// Parses a flat token array; `lineEnds[i]` is the index after line i's last token.
+    public init(tokens: [Token], lineEnds: [Int]) {
+        self.tokens = tokens
+        self.lineEnds = lineEnds
+    }
+
+    /// Whether the next token starts a new line (and moves past any line ends).
+    private mutating func atLineEnd() -> Bool {
+        var ended = false
+        while lineIndex < lineEnds.count, position >= lineEnds[lineIndex] {
+            lineIndex += 1
+            ended = true
+        }
+        return ended
     }
 
     /// Parses every line into top-level statements.
@@ -61,20 +84,24 @@ public struct Parser {
         var current: ConfigNode? = nil
         // The last statement, ended by a line break, which may still take a `{` from the next line.
         var mayTakeBlock = false
-        while lineIndex < lines.count {
-            let line = lines[lineIndex]
-            if tokenIndex >= line.tokens.count {
-                if let c = current { nodes.append(c); current = nil; mayTakeBlock = true }
-                lineIndex += 1
-                tokenIndex = 0
-                continue
+        while true {
+            if atLineEnd(), let c = current {
+                nodes.append(c)
+                current = nil
+                mayTakeBlock = true
             }
-            let token = line.tokens[tokenIndex]
-            tokenIndex += 1
+            guard position < tokens.count else { break }
+            let token = tokens[position]
+            position += 1
             switch token.kind {
             case .word:
                 if current == nil {
-                    current = ConfigNode(keyword: token)
+                    // The arguments are the words up to the end of the line or a brace: take them at once.
+                    let lineEnd = lineIndex < lineEnds.count ? lineEnds[lineIndex] : tokens.count
+                    var end = position
+                    while end < lineEnd, tokens[end].kind == .word { end += 1 }
+                    current = ConfigNode(keyword: token, arguments: end > position ? Array(tokens[position..<end]) : [])
+                    position = end
                     mayTakeBlock = false
                 } else {
                     current!.arguments.append(token)
@@ -119,19 +146,14 @@ public struct Parser {
     /// Consumes tokens up to the `}` that closes the current block, without building nodes.
     private mutating func skipBlock() {
         var level = 1
-        while lineIndex < lines.count {
-            let line = lines[lineIndex]
-            while tokenIndex < line.tokens.count {
-                let kind = line.tokens[tokenIndex].kind
-                tokenIndex += 1
-                if kind == .openBrace { level += 1 }
-                if kind == .closeBrace {
-                    level -= 1
-                    if level == 0 { return }
-                }
+        while position < tokens.count {
+            let kind = tokens[position].kind
+            position += 1
+            if kind == .openBrace { level += 1 }
+            if kind == .closeBrace {
+                level -= 1
+                if level == 0 { return }
             }
-            lineIndex += 1
-            tokenIndex = 0
         }
     }
 }
