@@ -147,8 +147,15 @@ public struct Preprocessor {
         var badLines = 0
         let count = bytes.count
         while start <= count, !stopped {
+            // One pass finds the line end and notes what needs a closer look.
             var end = start
-            while end < count, bytes[end] != ASCII.newline { end += 1 }
+            var unusual = false
+            while end < count {
+                let c = bytes[end]
+                if c == ASCII.newline { break }
+                if c == 0 || c >= 0x80 || c == ASCII.carriageReturn { unusual = true }
+                end += 1
+            }
             if start == count { break }
             lineNumber += 1
             let raw = bytes[start..<end]
@@ -159,14 +166,14 @@ public struct Preprocessor {
                     "line-too-long", "line is \(raw.count) bytes long; the limit is \(options.maximumLineLength) (keepalived ignores such a line)",
                     at: location, hint: "split the line, or move long values into a $NAME= parameter")
                 badLines += 1
-            } else if raw.contains(0) {
+            } else if unusual, raw.contains(0) {
                 diagnostics.error("nul-byte", "line contains a NUL byte; the line is ignored", at: location, hint: "is this a text file?")
                 badLines += 1
-            } else if !Self.isValidUTF8(raw) {
+            } else if unusual, !Self.isValidUTF8(raw) {
                 diagnostics.error("invalid-utf8", "line is not valid UTF-8 text; the line is ignored", at: location, hint: "is this a text file?")
                 badLines += 1
             } else {
-                physicalLine(raw, location: location)
+                physicalLine(raw, location: location, mayHaveCarriageReturn: unusual)
             }
             if badLines >= 10 {
                 diagnostics.error(
@@ -202,9 +209,9 @@ public struct Preprocessor {
         return String(path[..<slash])
     }
 
-    private mutating func physicalLine(_ raw: ArraySlice<UInt8>, location: SourceLocation) {
+    private mutating func physicalLine(_ raw: ArraySlice<UInt8>, location: SourceLocation, mayHaveCarriageReturn: Bool) {
         var text = raw
-        if raw.contains(ASCII.carriageReturn) { text = raw.filter { $0 != ASCII.carriageReturn }[...] }
+        if mayHaveCarriageReturn, raw.contains(ASCII.carriageReturn) { text = raw.filter { $0 != ASCII.carriageReturn }[...] }
         if let comment = Self.commentStart(text) { text = text[..<comment] }
         let (trimmed, _) = Self.trim(text)
         if trimmed.isEmpty { return }
