@@ -452,6 +452,19 @@ enum LVSRules {
     static func lift<Sub, M>(
         _ r: KeywordRule<Sub>, get: @escaping @Sendable (M) -> Sub, set: @escaping @Sendable (inout M, Sub) -> Void
     ) -> KeywordRule<M> {
+        lift(r, get: get, modify: { model, body in
+            var sub = get(model)
+            body(&sub)
+            set(&model, sub)
+        })
+    }
+
+    /// Wraps a rule of a part of the model, changing that part in place (`modify` hands the part
+    /// to the rule without keeping a second reference, so arrays inside it are not copied).
+    static func lift<Sub, M>(
+        _ r: KeywordRule<Sub>, get: @escaping @Sendable (M) -> Sub,
+        modify: @escaping @Sendable (inout M, (inout Sub) -> Void) -> Void
+    ) -> KeywordRule<M> {
         let shape: KeywordRule<M>.Shape
         switch r.shape {
         case .value: shape = .value
@@ -460,11 +473,7 @@ enum LVSRules {
         }
         return KeywordRule<M>(
             r.name, aliases: r.aliases, help: r.help, shape: shape, repeatable: r.repeatable,
-            decode: { model, node, ctx in
-                var sub = get(model)
-                r.decode(&sub, node, ctx)
-                set(&model, sub)
-            },
+            decode: { model, node, ctx in modify(&model) { r.decode(&$0, node, ctx) } },
             encode: { model, w in r.encode(get(model), &w) })
     }
 
@@ -478,8 +487,22 @@ enum LVSRules {
                 default: HTTPCheck()
                 }
             },
-            set: { c, h in
-                if case .ssl = c.kind { c.kind = .ssl(h) } else { c.kind = .http(h) }
+            modify: { c, body in
+                // Take the payload out (leaving a payload-less kind) so it is changed in place.
+                switch c.kind {
+                case .http(var h):
+                    c.kind = .tcp
+                    body(&h)
+                    c.kind = .http(h)
+                case .ssl(var h):
+                    c.kind = .tcp
+                    body(&h)
+                    c.kind = .ssl(h)
+                default:
+                    var h = HTTPCheck()
+                    body(&h)
+                    c.kind = .http(h)
+                }
             })
     }
 
