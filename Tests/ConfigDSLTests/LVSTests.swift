@@ -80,7 +80,18 @@ private func lvsValidate(
     LVSValidation.validate(
         virtualServers: servers, groups: groups, ssl: ssl, trackFileNames: trackFiles, bfdNames: bfds,
         sourceMap: context.sourceMap, diagnostics: &d)
-    return (d.all, context.diagnostics.all)
+    // The "no lb_kind" notice is tested on its own (lvsMissingMethodIsReported); these tests
+    // write virtual servers without lb_kind for brevity.
+    return (d.all.filter { $0.code != "default-method" }, context.diagnostics.all)
+}
+
+@Test func lvsMissingMethodIsReported() {
+    let r = load("virtual_server 192.0.2.1 80 {\n lb_algo rr\n protocol TCP\n real_server 192.0.2.2 80 { weight 1 }\n}")
+    #expect(r.first("default-method")?.severity == .warning)
+    let explicit = load("virtual_server 192.0.2.1 80 {\n lb_algo rr\n lb_kind NAT\n protocol TCP\n real_server 192.0.2.2 80 { weight 1 }\n}")
+    #expect(explicit.first("default-method") == nil)
+    let fwmark = load("virtual_server fwmark 3 {\n lb_algo rr\n lb_kind DR\n protocol TCP\n real_server 192.0.2.2 { weight 1 }\n}")
+    #expect(fwmark.first("fwmark-protocol")?.location?.line == 4)
 }
 
 // MARK: - The seed's example
