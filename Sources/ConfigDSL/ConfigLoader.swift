@@ -71,13 +71,11 @@ public struct ConfigLoader: Sendable {
         // Each stage's input is released as soon as the next stage has it, to keep the peak small.
         let (tokens, lineEnds) = pp.takeTokens()
         var parser = Parser(tokens: tokens, lineEnds: lineEnds)
-        var nodes = parser.parse()
-        diagnostics += parser.diagnostics.all
-        parser = Parser(tokens: [], lineEnds: [])
         let context = DecodeContext(options: options.decode)
-        let config = ConfigDecoder.decode(nodes, context: context)
-        nodes = []
+        let config = ConfigDecoder.decode(parsing: &parser, context: context)
+        diagnostics += parser.diagnostics.all
         diagnostics += context.diagnostics.all
+        parser = Parser(tokens: [], lineEnds: [])
         if !diagnostics.contains(where: { $0.category == .fatal && $0.severity == .error }) {
             var validator = Validator(config: config, map: context.sourceMap, host: options.host)
             diagnostics += validator.run()

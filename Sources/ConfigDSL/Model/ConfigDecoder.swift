@@ -7,6 +7,15 @@ public enum ConfigDecoder {
         return config
     }
 
+    /// Parses and decodes top-level statements one at a time, so the syntax tree of a large file
+    /// is never held whole.
+    public static func decode(parsing parser: inout Parser, context: DecodeContext) -> KeepalivedConfig {
+        var config = KeepalivedConfig()
+        var state = BlockSchema<KeepalivedConfig>.DecodeState()
+        parser.parse { node in rootSchema.decode(node, into: &config, context: context, state: &state) }
+        return config
+    }
+
     /// Prints a configuration back as keepalived syntax that decodes to an equal model.
     public static func encode(_ config: KeepalivedConfig) -> String {
         var writer = ConfigWriter()

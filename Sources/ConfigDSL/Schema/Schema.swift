@@ -165,48 +165,62 @@ public struct BlockSchema<Model>: Sendable {
 
     /// Decodes the statements of a block into `model`, reporting unknown keywords and misuse.
     public func decode(_ nodes: [ConfigNode], into model: inout Model, context: DecodeContext) {
+        var state = DecodeState()
+        for node in nodes { decode(node, into: &model, context: context, state: &state) }
+    }
+
+    /// What decoding one block remembers between its statements (to notice a keyword given twice).
+    public struct DecodeState {
         var seen = RuleSet()
-        for (position, node) in nodes.enumerated() {
-            let name = node.keyword.text
-            guard let index = lookup[name] ?? lookup[name.lowercased()] else {
-                context.unknownKeyword(node, in: self.name, candidates: keywordNames)
-                continue
-            }
-            let rule = rules[index]
-            if name != rule.name, !rule.aliases.contains(name) {
-                let canonical = ([rule.name] + rule.aliases).first { $0.lowercased() == name.lowercased() } ?? rule.name
-                context.warning(
-                    "keyword-case", "keepalived only accepts the keyword '\(canonical)' spelled exactly so, not '\(name)'",
-                    at: node.location, hint: "write '\(canonical)' to keep the file portable to keepalived")
-            }
-            if !rule.repeatable, seen.contains(index) {
-                let first = nodes[..<position].first { (lookup[$0.keyword.text] ?? lookup[$0.keyword.text.lowercased()]) == index }
-                context.warning(
-                    "duplicate-keyword", "'\(rule.name)' is given again in \(self.name); this one replaces the one at line \(first?.location.line ?? 0)",
-                    at: node.location)
-            }
-            seen.insert(index)
-            context.recordKeyword(rule.name, at: node.location)
-            switch rule.shape {
-            case .value:
-                if node.children != nil {
-                    context.error(
-                        "unexpected-block", "'\(rule.name)' does not take a block", at: node.blockLocation ?? node.location,
-                        hint: rule.help)
-                    continue
-                }
-            case .block:
-                if node.children == nil {
-                    context.error(
-                        "missing-block", "missing '{' after '\(rule.name)'", at: node.location,
-                        hint: "'\(rule.name)' opens a block: \(rule.name)\(node.arguments.isEmpty ? "" : " ...") { ... }")
-                    continue
-                }
-            case .either:
-                break
-            }
-            rule.decode(&model, node, context)
+        var firstLines: [Int: Int] = [:]
+        public init() {}
+    }
+
+    /// Decodes one statement of a block; `state` carries over between the block's statements.
+    public func decode(_ node: ConfigNode, into model: inout Model, context: DecodeContext, state: inout DecodeState) {
+        let name = node.keyword.text
+        guard let index = lookup[name] ?? lookup[name.lowercased()] else {
+            context.unknownKeyword(node, in: self.name, candidates: keywordNames)
+            return
         }
+        let rule = rules[index]
+        if name != rule.name, !rule.aliases.contains(name) {
+            let canonical = ([rule.name] + rule.aliases).first { $0.lowercased() == name.lowercased() } ?? rule.name
+            context.warning(
+                "keyword-case", "keepalived only accepts the keyword '\(canonical)' spelled exactly so, not '\(name)'",
+                at: node.location, hint: "write '\(canonical)' to keep the file portable to keepalived")
+        }
+        if !rule.repeatable {
+            if state.seen.contains(index) {
+                context.warning(
+                    "duplicate-keyword",
+                    "'\(rule.name)' is given again in \(self.name); this one replaces the one at line \(state.firstLines[index] ?? 0)",
+                    at: node.location)
+            } else {
+                state.seen.insert(index)
+                state.firstLines[index] = node.location.line
+            }
+        }
+        context.recordKeyword(rule.name, at: node.location)
+        switch rule.shape {
+        case .value:
+            if node.children != nil {
+                context.error(
+                    "unexpected-block", "'\(rule.name)' does not take a block", at: node.blockLocation ?? node.location,
+                    hint: rule.help)
+                return
+            }
+        case .block:
+            if node.children == nil {
+                context.error(
+                    "missing-block", "missing '{' after '\(rule.name)'", at: node.location,
+                    hint: "'\(rule.name)' opens a block: \(rule.name)\(node.arguments.isEmpty ? "" : " ...") { ... }")
+                return
+            }
+        case .either:
+            break
+        }
+        rule.decode(&model, node, context)
     }
 
     /// Prints `model` as keepalived statements.

@@ -68,13 +68,21 @@ public struct Parser {
 
     /// Parses every line into top-level statements.
     public mutating func parse() -> [ConfigNode] {
-        parseBlock(openedAt: nil, depth: 0)
+        parseBlock(openedAt: nil, depth: 0, emit: nil)
+    }
+
+    /// Parses every line, handing each top-level statement to `emit` as soon as it is complete,
+    /// so that a caller can decode a large file without holding its whole tree.
+    public mutating func parse(emit: (ConfigNode) -> Void) {
+        withoutActuallyEscaping(emit) { emit in
+            _ = parseBlock(openedAt: nil, depth: 0, emit: emit)
+        }
     }
 
     /// Blocks nested deeper than this are an error (keepalived's deepest real nesting is 4).
     public static let maximumDepth = 64
 
-    private mutating func parseBlock(openedAt: SourceLocation?, depth: Int) -> [ConfigNode] {
+    private mutating func parseBlock(openedAt: SourceLocation?, depth: Int, emit: ((ConfigNode) -> Void)? = nil) -> [ConfigNode] {
         if depth > Self.maximumDepth, let openedAt {
             diagnostics.error("nesting-depth", "blocks are nested more than \(Self.maximumDepth) deep", at: openedAt)
             skipBlock()
@@ -85,6 +93,12 @@ public struct Parser {
         // The last statement, ended by a line break, which may still take a `{` from the next line.
         var mayTakeBlock = false
         while true {
+            // At the top level, every statement but the last (which a `{` on the next line may
+            // still extend) goes to `emit`.
+            if let emit, nodes.count > 1 {
+                for node in nodes.dropLast() { emit(node) }
+                nodes.removeFirst(nodes.count - 1)
+            }
             if atLineEnd(), let c = current {
                 nodes.append(c)
                 current = nil
@@ -135,6 +149,10 @@ public struct Parser {
             }
         }
         if let c = current { nodes.append(c) }
+        if let emit {
+            for node in nodes { emit(node) }
+            nodes = []
+        }
         if let openedAt {
             diagnostics.error(
                 "missing-brace", "block opened here is never closed", at: openedAt,
