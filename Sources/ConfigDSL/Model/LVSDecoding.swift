@@ -36,6 +36,11 @@ public enum LVSDecoder {
                     "default-value", "virtual_server has no 'lvs_sched'; using the default scheduler wlc", at: node.location,
                     hint: "add 'lvs_sched wlc' (or another scheduler) to make the choice explicit")
             }
+            if written.isDisjoint(with: ["lvs_method", "lb_kind"]) {
+                context.warning(
+                    "default-method", "virtual_server has no 'lb_kind'/'lvs_method'; NAT forwarding is used", at: node.location,
+                    hint: "write 'lb_kind NAT' (or DR/TUN) to say so (keepalived -t reports the default)")
+            }
             if vs.serviceProtocol == nil, address.map({ if case .fwmark = $0 { false } else { true } }) ?? false {
                 if !written.contains("protocol") {
                     context.warning(

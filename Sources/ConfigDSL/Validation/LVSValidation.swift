@@ -178,14 +178,10 @@ public enum LVSValidation {
                 warning("persistence", "\(header()): persistence_engine has no effect without persistence_timeout", path, "persistence_engine")
             }
 
-            // Defaults keepalived applies with a message (so `keepalived -t` exits 5 for them).
+            // keepalived ignores it with a message (so `keepalived -t` exits 5 for it).
             if isFwmark, case .fwmark = vs.address, vs.serviceProtocol != nil {
                 warning("fwmark-protocol", "\(header()): protocol is ignored for a fwmark virtual_server", path, "protocol",
                         hint: "remove the protocol line (keepalived -t reports it)")
-            }
-            if !sourceMap.contains(path, keyword: "lvs_method") {
-                warning("default-method", "\(header()) has no 'lb_kind'/'lvs_method'; NAT forwarding is used", path,
-                        hint: "write 'lb_kind NAT' (or DR/TUN) to say so (keepalived -t reports the default)")
             }
 
             // Scheduler flags.
