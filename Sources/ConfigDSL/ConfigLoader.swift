@@ -55,37 +55,57 @@ public struct ConfigLoader: Sendable {
     /// Loads the file at `path` and everything it includes.
     public func load(path: String) -> LoadResult {
         var pp = Preprocessor(options: options.preprocessor)
-        pp.run(path: path)
-        return finish(&pp)
+        var decoder = StreamingDecoder(context: DecodeContext(options: options.decode))
+        pp.run(path: path) { tokens, lineEnds in decoder.consume(tokens, lineEnds) }
+        return finish(&pp, &decoder)
     }
 
     /// Loads configuration text; relative includes resolve against `directory`.
     public func load(text: String, name: String = "<string>", directory: String = ".") -> LoadResult {
         var pp = Preprocessor(options: options.preprocessor)
         pp.run(text: text, name: name, directory: directory)
-        return finish(&pp)
+        var decoder = StreamingDecoder(context: DecodeContext(options: options.decode))
+        return finish(&pp, &decoder)
     }
 
-    private func finish(_ pp: inout Preprocessor) -> LoadResult {
-        var diagnostics = pp.diagnostics.all
-        // Each stage's input is released as soon as the next stage has it, to keep the peak small.
+    /// Parses and decodes top-level statements as pieces of tokens arrive.
+    struct StreamingDecoder {
+        let context: DecodeContext
+        var config = KeepalivedConfig()
+        var state = BlockSchema<KeepalivedConfig>.DecodeState()
+        var parserDiagnostics: [Diagnostic] = []
+
+        init(context: DecodeContext) { self.context = context }
+
+        mutating func consume(_ tokens: [Token], _ lineEnds: [Int]) {
+            var parser = Parser(tokens: tokens, lineEnds: lineEnds)
+            let context = self.context
+            var config = self.config
+            var state = self.state
+            self.config = KeepalivedConfig()
+            parser.parse { node in ConfigDecoder.rootSchema.decode(node, into: &config, context: context, state: &state) }
+            self.config = config
+            self.state = state
+            parserDiagnostics += parser.diagnostics.all
+        }
+    }
+
+    private func finish(_ pp: inout Preprocessor, _ decoder: inout StreamingDecoder) -> LoadResult {
         let (tokens, lineEnds) = pp.takeTokens()
-        var parser = Parser(tokens: tokens, lineEnds: lineEnds)
-        let context = DecodeContext(options: options.decode)
-        let config = ConfigDecoder.decode(parsing: &parser, context: context)
-        diagnostics += parser.diagnostics.all
-        diagnostics += context.diagnostics.all
-        parser = Parser(tokens: [], lineEnds: [])
+        decoder.consume(tokens, lineEnds)
+        let context = decoder.context
+        let config = decoder.config
+        var diagnostics = pp.diagnostics.all + decoder.parserDiagnostics + context.diagnostics.all
         if !diagnostics.contains(where: { $0.category == .fatal && $0.severity == .error }) {
             var validator = Validator(config: config, map: context.sourceMap, host: options.host)
             diagnostics += validator.run()
         }
         // Report in file order (then line, then column); problems without a place come last.
-        let order = Dictionary(pp.files.enumerated().map { ($1, $0) }, uniquingKeysWith: { a, _ in a })
+        let order = Dictionary(pp.files.enumerated().map { (SourceFiles.id(of: $1), $0) }, uniquingKeysWith: { a, _ in a })
         let sorted = diagnostics.enumerated().sorted { a, b in
             func key(_ d: Diagnostic) -> (Int, Int, Int) {
                 guard let l = d.location else { return (Int.max, 0, 0) }
-                return (order[l.file] ?? Int.max - 1, l.line, l.column)
+                return (order[l.fileID] ?? Int.max - 1, l.line, l.column)
             }
             let (ka, kb) = (key(a.element), key(b.element))
             return ka != kb ? ka < kb : a.offset < b.offset

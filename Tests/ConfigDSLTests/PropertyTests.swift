@@ -289,3 +289,36 @@ let lvsSnippets = [
         }
     }
 }
+
+@Suite struct StreamingTests {
+    /// A file large enough to be decoded in several pieces (80,000 tokens; pieces are 65,536)
+    /// gives the same result as one piece.
+    @Test func loadingAFileInPiecesEqualsLoadingItWhole() throws {
+        var text = "global_defs {\n router_id big\n}\n"
+        for i in 0..<4000 {
+            text += """
+                vrrp_instance VI_\(i)
+                {
+                    interface eth\(i / 250)
+                    virtual_router_id \(i % 250 + 1)
+                    priority \(i % 200 + 1)
+                    virtual_ipaddress { 192.0.2.\(i % 250 + 1)/24 }
+                    track_interface { eth\(i / 250 + 100) weight -10 }
+                }
+
+                """
+        }
+        text += "vrrp_instance broken { virtual_router_id 999 }\n"
+        let dir = TemporaryDirectory()
+        let path = dir.write("big.conf", text)
+        var options = ConfigLoader.Options()
+        options.preprocessor = PreprocessorOptions(configID: "x")
+        options.host = HostEnvironment(interfaceExists: nil, inspectScriptFiles: false)
+        let streamed = ConfigLoader(options: options).load(path: path)
+        let whole = ConfigLoader(options: options).load(text: text, name: path)
+        #expect(streamed.config.vrrpInstances.count == 4001)
+        #expect(streamed.config == whole.config)
+        #expect(streamed.diagnostics == whole.diagnostics)
+        #expect(streamed.first("out-of-range")?.location?.line == 32004)
+    }
+}

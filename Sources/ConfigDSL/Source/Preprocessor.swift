@@ -86,6 +86,10 @@ public struct Preprocessor {
     public private(set) var files: [String] = []
 
     private static let randomSeedKeyword = Array("random_seed".utf8)
+    /// How many tokens are handed on at a time when streaming.
+    static let chunkSize = 1 << 16
+    private var consumer: ((_ tokens: [Token], _ lineEnds: [Int]) -> Void)?
+    private var braceDepth = 0
     private var params: [String: Param] = [:]
     private var collecting: Collecting?
     private var includeStack: [String] = []
@@ -103,6 +107,22 @@ public struct Preprocessor {
 
     /// Preprocesses the file at `path` and everything it includes.
     public mutating func run(path: String) {
+        run(path: path, consumer: nil)
+    }
+
+    /// Preprocesses the file at `path`, handing the tokens to `consume` in pieces as it goes:
+    /// whenever the text is back at the top level after a block and enough tokens are waiting,
+    /// they are passed on and dropped here, so a large file is never held whole as tokens. What
+    /// is left at the end stays in ``tokens`` (take it with ``takeTokens()``).
+    public mutating func run(path: String, consume: (_ tokens: [Token], _ lineEnds: [Int]) -> Void) {
+        withoutActuallyEscaping(consume) { consume in
+            run(path: path, consumer: consume)
+        }
+    }
+
+    private mutating func run(path: String, consumer: ((_ tokens: [Token], _ lineEnds: [Int]) -> Void)?) {
+        self.consumer = consumer
+        defer { self.consumer = nil }
         switch FileReader.readFile(path) {
         case .failure(let reason):
             diagnostics.error(
@@ -143,7 +163,7 @@ public struct Preprocessor {
         }
         let fileID = SourceFiles.id(of: path)
         // About one token per 6 bytes in real configurations: reserve once instead of regrowing.
-        if tokens.isEmpty { tokens.reserveCapacity(bytes.count / 6) }
+        if tokens.isEmpty { tokens.reserveCapacity(min(bytes.count / 6, consumer == nil ? Int.max : 2 * Self.chunkSize)) }
         var lineNumber = 0
         var start = 0
         var badLines = 0
@@ -519,7 +539,18 @@ public struct Preprocessor {
                 hint: "close the string with '\"' on the same line")
             return
         }
-        if tokens.count > before { lineEnds.append(tokens.count) }
+        if tokens.count > before {
+            lineEnds.append(tokens.count)
+            for t in tokens[before...] {
+                if t.kind == .openBrace { braceDepth += 1 } else if t.kind == .closeBrace, braceDepth > 0 { braceDepth -= 1 }
+            }
+            // Back at the top level right after a block: nothing later can attach to what is here.
+            if let consumer, braceDepth == 0, tokens.count >= Self.chunkSize, tokens[tokens.count - 1].kind == .closeBrace {
+                consumer(tokens, lineEnds)
+                tokens.removeAll(keepingCapacity: true)
+                lineEnds.removeAll(keepingCapacity: true)
+            }
+        }
     }
 
     private mutating func finishCollecting() {
