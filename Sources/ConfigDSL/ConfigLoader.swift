@@ -1,3 +1,6 @@
+import Dispatch
+import Synchronization
+
 /// The result of loading a configuration: the model, every diagnostic, and where things are.
 public struct LoadResult: Sendable {
     public var config: KeepalivedConfig
@@ -53,11 +56,31 @@ public struct ConfigLoader: Sendable {
     }
 
     /// Loads the file at `path` and everything it includes.
+    ///
+    /// Preprocessing and decoding run side by side: the preprocessor hands pieces of tokens to a
+    /// second thread that parses and decodes them, so a large file uses two cores.
     public func load(path: String) -> LoadResult {
         var pp = Preprocessor(options: options.preprocessor)
-        var decoder = StreamingDecoder(context: DecodeContext(options: options.decode))
-        pp.run(path: path) { tokens, lineEnds in decoder.consume(tokens, lineEnds) }
+        let pipe = TokenPipe()
+        let box = DecoderBox(StreamingDecoder(context: DecodeContext(options: options.decode)))
+        let done = DispatchSemaphore(value: 0)
+        DispatchQueue.global().async {
+            while let (tokens, lineEnds) = pipe.pop() { box.decoder.consume(tokens, lineEnds) }
+            done.signal()
+        }
+        pp.run(path: path) { tokens, lineEnds in pipe.push(tokens, lineEnds) }
+        pipe.push(pp.takeTokens())
+        pipe.finish()
+        done.wait()
+        var decoder = box.decoder
         return finish(&pp, &decoder)
+    }
+
+    /// Holds the decoder while the decoding thread owns it; the loader reads it back only after
+    /// that thread has signalled that it is done.
+    private final class DecoderBox: @unchecked Sendable {
+        var decoder: StreamingDecoder
+        init(_ decoder: StreamingDecoder) { self.decoder = decoder }
     }
 
     /// Loads configuration text; relative includes resolve against `directory`.
@@ -92,7 +115,7 @@ public struct ConfigLoader: Sendable {
 
     private func finish(_ pp: inout Preprocessor, _ decoder: inout StreamingDecoder) -> LoadResult {
         let (tokens, lineEnds) = pp.takeTokens()
-        decoder.consume(tokens, lineEnds)
+        if !tokens.isEmpty { decoder.consume(tokens, lineEnds) }
         let context = decoder.context
         let config = decoder.config
         var diagnostics = pp.diagnostics.all + decoder.parserDiagnostics + context.diagnostics.all
@@ -111,5 +134,53 @@ public struct ConfigLoader: Sendable {
             return ka != kb ? ka < kb : a.offset < b.offset
         }.map(\.element)
         return LoadResult(config: config, diagnostics: sorted, sourceMap: context.sourceMap, files: pp.files)
+    }
+}
+
+/// Pieces of tokens on their way from the preprocessor to the decoding thread, in order.
+final class TokenPipe: Sendable {
+    private struct State {
+        var pieces: [([Token], [Int])] = []
+        var next = 0
+        var finished = false
+    }
+
+    private let state = Mutex(State())
+    private let available = DispatchSemaphore(value: 0)
+    /// At most this many pieces wait at once: the preprocessor pauses rather than pile them up.
+    private let space = DispatchSemaphore(value: 3)
+
+    func push(_ tokens: [Token], _ lineEnds: [Int]) {
+        guard !tokens.isEmpty else { return }
+        space.wait()
+        state.withLock { $0.pieces.append((tokens, lineEnds)) }
+        available.signal()
+    }
+
+    func push(_ piece: (tokens: [Token], lineEnds: [Int])) { push(piece.tokens, piece.lineEnds) }
+
+    func finish() {
+        state.withLock { $0.finished = true }
+        available.signal()
+    }
+
+    /// The next piece, or `nil` once the pipe is finished and empty.
+    func pop() -> ([Token], [Int])? {
+        while true {
+            available.wait()
+            let piece: ([Token], [Int])?? = state.withLock { s in
+                if s.next < s.pieces.count {
+                    let p = s.pieces[s.next]
+                    s.pieces[s.next] = ([], [])
+                    s.next += 1
+                    return .some(p)
+                }
+                return s.finished ? .some(nil) : nil
+            }
+            if let piece {
+                if piece != nil { space.signal() }
+                return piece
+            }
+        }
     }
 }
