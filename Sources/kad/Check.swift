@@ -2,6 +2,7 @@ import ArgumentParser
 import ConfigDSL
 import Foundation
 import NetLinux
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -40,9 +41,17 @@ struct Check: ParsableCommand {
         options.preprocessor = PreprocessorOptions(configID: configID, allConfig: allConfig)
         options.decode = DecodeOptions(unknownKeywordSeverity: .error)
         if !noHostChecks {
+            // One lookup per distinct name: a large file names the same interfaces thousands of
+            // times, and each lookup is a socket and an ioctl.
+            let known = Mutex<[String: Bool]>([:])
             options.host = HostEnvironment(
-                interfaceExists: { NetworkInterface.index(named: $0) != nil }, missingInterfaceSeverity: .warning,
-                inspectScriptFiles: true)
+                interfaceExists: { name in
+                    if let cached = known.withLock({ $0[name] }) { return cached }
+                    let exists = NetworkInterface.index(named: name) != nil
+                    known.withLock { $0[name] = exists }
+                    return exists
+                },
+                missingInterfaceSeverity: .warning, inspectScriptFiles: true)
         } else {
             options.host = HostEnvironment(interfaceExists: nil, inspectScriptFiles: false)
         }
