@@ -42,7 +42,7 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(name: "VRRPCoreTests", dependencies: ["VRRPCore"], swiftSettings: strict),
-        .testTarget(name: "ConfigDSLTests", dependencies: ["ConfigDSL"], exclude: ["Fixtures"], swiftSettings: strict),
+        .testTarget(name: "ConfigDSLTests", dependencies: ["ConfigDSL"], swiftSettings: strict),
         .testTarget(name: "NetLinuxTests", dependencies: ["NetLinux"], swiftSettings: strict),
         .testTarget(name: "IPVSControlTests", dependencies: ["IPVSControl"], swiftSettings: strict),
         .testTarget(name: "kadTests", dependencies: ["kad"], swiftSettings: strict),

@@ -322,3 +322,21 @@ let lvsSnippets = [
         #expect(streamed.first("out-of-range")?.location?.line == 32004)
     }
 }
+
+@Suite struct LargeValidationTests {
+    /// 300 virtual servers are validated in two pieces; problems in both pieces are reported, in order.
+    @Test func problemsInEveryPieceAreReported() {
+        var text = ""
+        for i in 0..<300 {
+            let port = i == 10 || i == 290 ? "0" : "80"
+            text += "virtual_server 192.0.2.\(i % 250 + 1) \(8000 + i) {\n lb_algo rr\n lb_kind NAT\n protocol TCP\n"
+            text += " real_server 198.51.100.\(i % 250 + 1) \(port) { weight 1 }\n real_server 198.51.100.\(i % 250 + 1) \(port) { weight 1 }\n}\n"
+        }
+        let r = load(text)
+        let duplicates = r.diagnostics.filter { $0.code == "duplicate-real-server" }
+        #expect(duplicates.count == 300)
+        #expect(duplicates.first?.location?.line == 6)
+        #expect(duplicates.last?.location?.line == 299 * 7 + 6)
+        #expect(r.diagnostics.map(\.location?.line) == r.diagnostics.map(\.location?.line).sorted { ($0 ?? 0) < ($1 ?? 0) })
+    }
+}

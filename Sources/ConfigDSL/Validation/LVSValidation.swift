@@ -1,3 +1,6 @@
+import Dispatch
+import Synchronization
+
 /// Semantic checks of the LVS blocks, made after decoding, as keepalived makes them when it
 /// builds its checker configuration.
 ///
@@ -16,18 +19,30 @@ public enum LVSValidation {
         for g in groups { v.checkGroup(g) }
         var seen: [String: Int] = [:]
         for (i, vs) in virtualServers.enumerated() {
-            let path = vsPath(i)
             if let key = v.identity(of: vs) {
                 if let first = seen[key] {
                     v.error(
-                        "duplicate-virtual-server", "virtual_server \(vs.address.words.joined(separator: " ")) is defined twice", path,
+                        "duplicate-virtual-server", "virtual_server \(vs.address.words.joined(separator: " ")) is defined twice", vsPath(i),
                         hint: sourceMap.location(vsPath(first)).map { "the first definition is at \($0)" })
                 } else {
                     seen[key] = i
                 }
             }
-            v.checkVirtualServer(vs, path: path)
         }
+        // Each virtual server is checked on its own, so a large configuration is split over the
+        // cores; the pieces' diagnostics are joined in order.
+        let pieces = virtualServers.count >= 256 ? 2 : 1
+        let template = v
+        let results = Mutex<[[Diagnostic]]>(Array(repeating: [], count: pieces))
+        DispatchQueue.concurrentPerform(iterations: pieces) { piece in
+            var checker = template
+            checker.diagnostics = Diagnostics()
+            let range = (virtualServers.count * piece / pieces)..<(virtualServers.count * (piece + 1) / pieces)
+            for i in range { checker.checkVirtualServer(virtualServers[i], path: vsPath(i)) }
+            let found = checker.diagnostics.all
+            results.withLock { $0[piece] = found }
+        }
+        for found in results.withLock({ $0 }) { v.diagnostics.append(contentsOf: found) }
         if ssl != nil, !virtualServers.contains(where: { $0.realServers.contains { $0.checkers.contains { if case .ssl = $0.kind { true } else { false } } } }) {
             v.warning("unused-ssl", "the SSL block is only used by SSL_GET checkers, and there are none", "SSL")
         }
