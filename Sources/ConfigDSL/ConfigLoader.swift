@@ -61,18 +61,30 @@ public struct ConfigLoader: Sendable {
     /// second thread that parses and decodes them, so a large file uses two cores.
     public func load(path: String) -> LoadResult {
         var pp = Preprocessor(options: options.preprocessor)
-        let pipe = TokenPipe()
+        let pipe = Pipe<[ConfigNode]>()
         let box = DecoderBox(StreamingDecoder(context: DecodeContext(options: options.decode)))
         let done = DispatchSemaphore(value: 0)
         DispatchQueue.global().async {
-            while let (tokens, lineEnds) = pipe.pop() { box.decoder.consume(tokens, lineEnds) }
+            while let nodes = pipe.pop() { box.decoder.decode(nodes) }
             done.signal()
         }
-        pp.run(path: path) { tokens, lineEnds in pipe.push(tokens, lineEnds) }
-        pipe.push(pp.takeTokens())
+        // This thread preprocesses and parses; the other decodes.
+        var parserDiagnostics: [Diagnostic] = []
+        func parse(_ tokens: [Token], _ lineEnds: [Int]) {
+            guard !tokens.isEmpty else { return }
+            var parser = Parser(tokens: tokens, lineEnds: lineEnds)
+            var nodes: [ConfigNode] = []
+            parser.parse { nodes.append($0) }
+            parserDiagnostics += parser.diagnostics.all
+            pipe.push(nodes)
+        }
+        pp.run(path: path) { tokens, lineEnds in parse(tokens, lineEnds) }
+        let (tokens, lineEnds) = pp.takeTokens()
+        parse(tokens, lineEnds)
         pipe.finish()
         done.wait()
         var decoder = box.decoder
+        decoder.parserDiagnostics += parserDiagnostics
         return finish(&pp, &decoder)
     }
 
@@ -99,6 +111,11 @@ public struct ConfigLoader: Sendable {
         var parserDiagnostics: [Diagnostic] = []
 
         init(context: DecodeContext) { self.context = context }
+
+        /// Decodes top-level statements that were parsed elsewhere.
+        mutating func decode(_ nodes: [ConfigNode]) {
+            for node in nodes { ConfigDecoder.rootSchema.decode(node, into: &config, context: context, state: &state) }
+        }
 
         mutating func consume(_ tokens: [Token], _ lineEnds: [Int]) {
             var parser = Parser(tokens: tokens, lineEnds: lineEnds)
@@ -137,27 +154,24 @@ public struct ConfigLoader: Sendable {
     }
 }
 
-/// Pieces of tokens on their way from the preprocessor to the decoding thread, in order.
-final class TokenPipe: Sendable {
+/// Pieces of work on their way from one thread to another, in order. The producer waits when
+/// a few pieces are already waiting.
+final class Pipe<Element: Sendable>: Sendable {
     private struct State {
-        var pieces: [([Token], [Int])] = []
+        var pieces: [Element?] = []
         var next = 0
         var finished = false
     }
 
     private let state = Mutex(State())
     private let available = DispatchSemaphore(value: 0)
-    /// At most this many pieces wait at once: the preprocessor pauses rather than pile them up.
     private let space = DispatchSemaphore(value: 3)
 
-    func push(_ tokens: [Token], _ lineEnds: [Int]) {
-        guard !tokens.isEmpty else { return }
+    func push(_ piece: Element) {
         space.wait()
-        state.withLock { $0.pieces.append((tokens, lineEnds)) }
+        state.withLock { $0.pieces.append(piece) }
         available.signal()
     }
-
-    func push(_ piece: (tokens: [Token], lineEnds: [Int])) { push(piece.tokens, piece.lineEnds) }
 
     func finish() {
         state.withLock { $0.finished = true }
@@ -165,22 +179,23 @@ final class TokenPipe: Sendable {
     }
 
     /// The next piece, or `nil` once the pipe is finished and empty.
-    func pop() -> ([Token], [Int])? {
+    func pop() -> Element? {
         while true {
             available.wait()
-            let piece: ([Token], [Int])?? = state.withLock { s in
+            let taken: (piece: Element?, done: Bool) = state.withLock { s in
                 if s.next < s.pieces.count {
                     let p = s.pieces[s.next]
-                    s.pieces[s.next] = ([], [])
+                    s.pieces[s.next] = nil
                     s.next += 1
-                    return .some(p)
+                    return (p, false)
                 }
-                return s.finished ? .some(nil) : nil
+                return (nil, s.finished)
             }
-            if let piece {
-                if piece != nil { space.signal() }
+            if let piece = taken.piece {
+                space.signal()
                 return piece
             }
+            if taken.done { return nil }
         }
     }
 }
