@@ -12,6 +12,7 @@
 #   KAD_REF=REV     build kad from this git revision (git archive; read-only) instead of the working tree
 #   KAD_BIN=PATH    use this kad binary, build nothing
 #   RUNS=N          hyperfine runs (default 10, after 2 warm-up runs); RSS_RUNS=N GNU time runs (default 5)
+#   PAIRS=N         interleaved kad/keepalived pairs for the steadier ratio (default 20)
 #   WORK=DIR        where the configurations are written (default Benchmarks/.build/bench-configs)
 #   INSTANCES, PER_INTERFACE, VIRTUAL_SERVERS, REAL_SERVERS   generator sizes (10000, 250, 2000, 20)
 set -euo pipefail
@@ -21,6 +22,7 @@ root=$(cd "$here/.." && pwd)
 out=${1:-}
 RUNS=${RUNS:-10}
 RSS_RUNS=${RSS_RUNS:-5}
+PAIRS=${PAIRS:-20}
 WORK=${WORK:-$here/.build/bench-configs}
 KEEPALIVED=${KEEPALIVED:-$(command -v keepalived || echo /usr/sbin/keepalived)}
 
@@ -132,23 +134,40 @@ for i in "${!files[@]}"; do
 import json, sys
 r = json.load(open(sys.argv[1]))["results"]
 print(r[0]["median"], r[1]["median"], r[0]["stddev"], r[1]["stddev"])' "$tmp/h$i.json")
+    # Interleaved pairs: the machine is shared and noisy, and hyperfine runs all of one command
+    # before the other, so a burst of load can favour either. Alternating kad and keepalived and
+    # taking the median of the per-pair ratios is steadier.
+    pair_ratio=$(inns python3 - "$PAIRS" "$(kad_cmd "$f")" "$(ka_cmd "$f")" <<'PY'
+import statistics, subprocess, sys, time
+pairs, kad, ka = int(sys.argv[1]), sys.argv[2].split(), sys.argv[3].split()
+def run(cmd):
+    t = time.perf_counter()
+    subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return time.perf_counter() - t
+ratios = []
+for i in range(pairs):
+    a, b = (run(kad), run(ka)) if i % 2 == 0 else tuple(reversed((run(ka), run(kad))))
+    ratios.append(a / b)
+print(f"{statistics.median(ratios):.2f}")
+PY
+)
     kad_rss=$(peak_rss $(kad_cmd "$f"))
     ka_rss=$(peak_rss $(ka_cmd "$f"))
     rows+=("$(python3 -c '
 import sys
-label, kt, at, ksd, asd, kr, ar = sys.argv[1], *map(float, sys.argv[2:])
-print(f"| {label} | {kt*1000:.0f} ms ± {ksd*1000:.0f} | {at*1000:.0f} ms ± {asd*1000:.0f} | {kt/at:.2f} "
+label, kt, at, ksd, asd, kr, ar, pr = sys.argv[1], *map(float, sys.argv[2:])
+print(f"| {label} | {kt*1000:.0f} ms ± {ksd*1000:.0f} | {at*1000:.0f} ms ± {asd*1000:.0f} | {kt/at:.2f} | {pr:.2f} "
       f"| {kr/1024:.1f} MiB | {ar/1024:.1f} MiB | {kr/ar:.2f} |")' \
         "${labels[i]} ($(wc -l <"$f") lines, $(($(stat -c %s "$f") / 1024 / 1024)) MiB)" \
-        "$kad_t" "$ka_t" "$kad_sd" "$ka_sd" "$kad_rss" "$ka_rss")")
+        "$kad_t" "$ka_t" "$kad_sd" "$ka_sd" "$kad_rss" "$ka_rss" "$pair_ratio")")
 done
 
 {
     echo "kad: $kad_desc ($kad); keepalived: $("$KEEPALIVED" --version 2>&1 | head -1)"
     echo "machine: $(nproc) CPUs, $(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo); $(date -u +%Y-%m-%dT%H:%MZ)"
-    echo "hyperfine: --warmup 2 --runs $RUNS (median ± stddev); peak RSS: median of $RSS_RUNS runs of /usr/bin/time -v"
+    echo "hyperfine: --warmup 2 --runs $RUNS (median ± stddev); interleaved: median kad/keepalived ratio of $PAIRS alternating pairs; peak RSS: median of $RSS_RUNS runs of /usr/bin/time -v"
     echo
-    echo "| configuration | kad check (median) | keepalived -t (median) | time ratio kad/keepalived | kad peak RSS | keepalived peak RSS | RSS ratio |"
-    echo "|---|---:|---:|---:|---:|---:|---:|"
+    echo "| configuration | kad check (median) | keepalived -t (median) | time ratio kad/keepalived | interleaved ratio | kad peak RSS | keepalived peak RSS | RSS ratio |"
+    echo "|---|---:|---:|---:|---:|---:|---:|---:|"
     printf '%s\n' "${rows[@]}"
 } | tee ${out:+"$out"}

@@ -57,8 +57,8 @@ public struct ConfigLoader: Sendable {
 
     /// Loads the file at `path` and everything it includes.
     ///
-    /// Preprocessing and decoding run side by side: the preprocessor hands pieces of tokens to a
-    /// second thread that parses and decodes them, so a large file uses two cores.
+    /// The work runs on two threads: this one preprocesses and parses the file in pieces (cut at
+    /// the ends of top-level blocks), a second one decodes them, so a large file uses two cores.
     public func load(path: String) -> LoadResult {
         var pp = Preprocessor(options: options.preprocessor)
         let pipe = Pipe<[ConfigNode]>()
