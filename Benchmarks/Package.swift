@@ -2,7 +2,7 @@
 // Benchmarks for kad, kept out of the main package so that a plain `swift build` of kad never
 // compiles them. Build from this directory: `swift build -c release` (build dir: Benchmarks/.build).
 //
-// - kad-bench-gen writes the large configurations (it does not depend on kad, so it builds even
+// - kad-bench-gen writes the large configurations (it does not depend on kad's libraries, so it builds even
 //   while kad's sources are being edited);
 // - kad-bench measures ConfigDSL's ConfigLoader in-process on them.
 // - compare.sh times `kad check` against `keepalived -t` on the same files.
@@ -13,15 +13,20 @@ let package = Package(
     platforms: [.macOS(.v13)],
     dependencies: [
         .package(name: "kad", path: ".."),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
     ],
     targets: [
         .executableTarget(
             name: "kad-bench-gen",
+            dependencies: [.product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: [.swiftLanguageMode(.v6)]
         ),
         .executableTarget(
             name: "kad-bench",
-            dependencies: [.product(name: "ConfigDSL", package: "kad")],
+            dependencies: [
+                .product(name: "ConfigDSL", package: "kad"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
             swiftSettings: [.swiftLanguageMode(.v6)]
         ),
     ]

@@ -8,53 +8,15 @@
 // validation (and the rest of `load`) as the median total minus the other medians.
 
 import ConfigDSL
+import ArgumentParser
 import Foundation
-
-// MARK: - Arguments
-
-struct Arguments {
-    var command: String
-    var options: [String: String] = [:]
-    var flags: Set<String> = []
-    var positional: [String] = []
-
-    init(_ argv: [String]) {
-        command = argv.first ?? "help"
-        var i = 1
-        while i < argv.count {
-            let a = argv[i]
-            if a.hasPrefix("--") {
-                let name = String(a.dropFirst(2))
-                if ["phases", "help"].contains(name) {
-                    flags.insert(name)
-                } else if i + 1 < argv.count {
-                    options[name] = argv[i + 1]
-                    i += 1
-                } else {
-                    fail("missing value for \(a)")
-                }
-            } else {
-                positional.append(a)
-            }
-            i += 1
-        }
-    }
-
-    func int(_ name: String, default value: Int) -> Int {
-        guard let text = options[name] else { return value }
-        guard let n = Int(text), n > 0 else { fail("--\(name) wants a positive integer, not '\(text)'") }
-        return n
-    }
-}
 
 func fail(_ message: String) -> Never {
     FileHandle.standardError.write(Data("kad-bench: \(message)\n".utf8))
     exit(2)
 }
 
-let usage = """
-    usage: kad-bench measure [--runs 10] [--phases] FILE...
-    """
+
 
 // MARK: - Measurement
 
@@ -133,12 +95,23 @@ func measure(files: [String], runs: Int, phases: Bool) {
 
 // MARK: - Main
 
-let args = Arguments(Array(CommandLine.arguments.dropFirst()))
-switch args.command {
-case "measure":
-    if args.positional.isEmpty { fail("measure wants at least one FILE\n" + usage) }
-    measure(files: args.positional, runs: args.int("runs", default: 10), phases: args.flags.contains("phases"))
-default:
-    print(usage)
-    exit(args.command == "help" || args.command == "--help" ? 0 : 2)
+@main
+struct Bench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "kad-bench", abstract: "Measure ConfigDSL in-process on configuration files.", subcommands: [Measure.self])
+}
+
+struct Measure: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Time ConfigLoader.load(path:) on each FILE.")
+
+    @Option(help: "Runs per file.") var runs = 10
+    @Flag(help: "Also time the phases: preprocess, parse, decode.") var phases = false
+    @Argument(help: "Configuration files.") var files: [String]
+
+    func validate() throws {
+        if runs < 1 { throw ValidationError("--runs wants a positive integer") }
+        if files.isEmpty { throw ValidationError("measure wants at least one FILE") }
+    }
+
+    func run() { measure(files: files, runs: runs, phases: phases) }
 }

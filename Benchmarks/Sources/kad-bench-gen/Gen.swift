@@ -9,54 +9,15 @@
 // only use documentation address ranges (192.0.2.0/24, 198.51.100.0/24, 203.0.113.0/24,
 // 2001:db8::/32) and, for scripts, root-owned /usr/bin/true under enable_script_security.
 
+import ArgumentParser
 import Foundation
-
-// MARK: - Arguments
-
-struct Arguments {
-    var command: String
-    var options: [String: String] = [:]
-    var flags: Set<String> = []
-    var positional: [String] = []
-
-    init(_ argv: [String]) {
-        command = argv.first ?? "help"
-        var i = 1
-        while i < argv.count {
-            let a = argv[i]
-            if a.hasPrefix("--") {
-                let name = String(a.dropFirst(2))
-                if ["phases", "help"].contains(name) {
-                    flags.insert(name)
-                } else if i + 1 < argv.count {
-                    options[name] = argv[i + 1]
-                    i += 1
-                } else {
-                    fail("missing value for \(a)")
-                }
-            } else {
-                positional.append(a)
-            }
-            i += 1
-        }
-    }
-
-    func int(_ name: String, default value: Int) -> Int {
-        guard let text = options[name] else { return value }
-        guard let n = Int(text), n > 0 else { fail("--\(name) wants a positive integer, not '\(text)'") }
-        return n
-    }
-}
 
 func fail(_ message: String) -> Never {
     FileHandle.standardError.write(Data("kad-bench-gen: \(message)\n".utf8))
     exit(2)
 }
 
-let usage = """
-    usage: kad-bench-gen generate [--out DIR] [--instances 10000] [--per-interface 250]
-                              [--virtual-servers 2000] [--real-servers 20]
-    """
+
 
 // MARK: - Generator
 
@@ -376,22 +337,34 @@ func write(_ text: String, to path: String) {
 
 // MARK: - Main
 
-let args = Arguments(Array(CommandLine.arguments.dropFirst()))
-switch args.command {
-case "generate":
-    let out = args.options["out"] ?? "."
-    try? FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
-    let (vrrp, interfaces) = generateVRRP(
-        instances: args.int("instances", default: 10_000), perInterface: min(args.int("per-interface", default: 250), 255))
-    write(vrrp, to: out + "/vrrp.conf")
-    write(
-        generateLVS(
-            virtualServers: args.int("virtual-servers", default: 2_000),
-            realServers: min(args.int("real-servers", default: 20), 254)),
-        to: out + "/lvs.conf")
-    write((0..<interfaces).map(interfaceName).joined(separator: "\n") + "\n", to: out + "/interfaces.txt")
-    print("wrote \(out)/vrrp.conf, \(out)/lvs.conf, \(out)/interfaces.txt (\(interfaces) interfaces)")
-default:
-    print(usage)
-    exit(args.command == "help" || args.command == "--help" ? 0 : 2)
+@main
+struct Gen: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "kad-bench-gen", abstract: "Generate large keepalived configurations.", subcommands: [Generate.self])
+}
+
+struct Generate: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Write DIR/vrrp.conf, DIR/lvs.conf and DIR/interfaces.txt.")
+
+    @Option(help: "Output directory.") var out = "."
+    @Option(help: "Number of vrrp_instances.") var instances = 10_000
+    @Option(name: .customLong("per-interface"), help: "Instances per interface (at most 255).") var perInterface = 250
+    @Option(name: .customLong("virtual-servers"), help: "Number of virtual_servers.") var virtualServers = 2_000
+    @Option(name: .customLong("real-servers"), help: "Real servers per virtual_server (at most 254).") var realServers = 20
+
+    func validate() throws {
+        for (name, value) in [("instances", instances), ("per-interface", perInterface), ("virtual-servers", virtualServers), ("real-servers", realServers)]
+        where value < 1 {
+            throw ValidationError("--\(name) wants a positive integer")
+        }
+    }
+
+    func run() {
+        try? FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+        let (vrrp, interfaces) = generateVRRP(instances: instances, perInterface: min(perInterface, 255))
+        write(vrrp, to: out + "/vrrp.conf")
+        write(generateLVS(virtualServers: virtualServers, realServers: min(realServers, 254)), to: out + "/lvs.conf")
+        write((0..<interfaces).map(interfaceName).joined(separator: "\n") + "\n", to: out + "/interfaces.txt")
+        print("wrote \(out)/vrrp.conf, \(out)/lvs.conf, \(out)/interfaces.txt (\(interfaces) interfaces)")
+    }
 }
