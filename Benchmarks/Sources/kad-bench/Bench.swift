@@ -11,13 +11,6 @@ import ConfigDSL
 import ArgumentParser
 import Foundation
 
-func fail(_ message: String) -> Never {
-    FileHandle.standardError.write(Data("kad-bench: \(message)\n".utf8))
-    exit(2)
-}
-
-
-
 // MARK: - Measurement
 
 func now() -> UInt64 { DispatchTime.now().uptimeNanoseconds }
