@@ -20,20 +20,22 @@ public final class DecodeContext {
         self.options = options
     }
 
-    /// The keywords seen so far in the block being decoded (written to the source map when it ends).
-    private var keywords: [(String, SourceLocation)] = []
+    /// The keywords of the open blocks, innermost last; `keywordStarts` marks where each block's
+    /// begin. One shared buffer, so a block costs no allocation of its own.
+    private var keywordStack: [(KeywordID, SourceLocation)] = []
+    private var keywordStarts: [Int] = []
 
     /// Runs `body` with `component` appended to the block path, recording where the block and
     /// its keywords are.
     public func inBlock<T>(_ component: String, at location: SourceLocation, _ body: () -> T) -> T {
         let savedPath = path
-        let savedKeywords = keywords
         path = path.isEmpty ? component : path + "/" + component
-        keywords = []
+        keywordStarts.append(keywordStack.count)
         defer {
-            sourceMap.record(block: path, SourceMap.Block(location: location, keywords: keywords))
+            let start = keywordStarts.removeLast()
+            sourceMap.record(block: path, at: location, keywords: keywordStack[start...])
+            keywordStack.removeSubrange(start...)
             path = savedPath
-            keywords = savedKeywords
         }
         return body()
     }
@@ -45,8 +47,13 @@ public final class DecodeContext {
         names.insert(path).inserted
     }
 
+    /// Records where a keyword or list entry of the current block is.
     func recordKeyword(_ keyword: String, at location: SourceLocation) {
-        keywords.append((keyword, location))
+        recordKeyword(KeywordID(keyword), at: location)
+    }
+
+    func recordKeyword(_ id: KeywordID, at location: SourceLocation) {
+        if !keywordStarts.isEmpty { keywordStack.append((id, location)) }
     }
 
     public func error(_ code: String, _ message: String, at location: SourceLocation?, hint: String? = nil) {
@@ -139,6 +146,7 @@ public struct BlockSchema<Model>: Sendable {
     public let name: String
     public let rules: [KeywordRule<Model>]
     private let lookup: [String: Int]
+    private let ruleIDs: [KeywordID]
 
     public init(_ name: String, _ rules: [KeywordRule<Model>]) {
         self.name = name
@@ -151,6 +159,7 @@ public struct BlockSchema<Model>: Sendable {
             }
         }
         self.lookup = lookup
+        self.ruleIDs = rules.map { KeywordID($0.name) }
     }
 
     /// Every keyword name and alias, for suggestions.
@@ -201,7 +210,7 @@ public struct BlockSchema<Model>: Sendable {
                 state.firstLines[index] = node.location.line
             }
         }
-        context.recordKeyword(rule.name, at: node.location)
+        context.recordKeyword(ruleIDs[index], at: node.location)
         switch rule.shape {
         case .value:
             if node.children != nil {

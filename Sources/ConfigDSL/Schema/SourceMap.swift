@@ -4,8 +4,8 @@ import Synchronization
 /// can still point at a file, line and column.
 ///
 /// Blocks are named by a path such as `vrrp_instance VI_1` or `virtual_server #2/real_server #1`.
-/// Recording is an append; the path index is built on the first lookup, so a configuration
-/// without problems never pays for it.
+/// Recording is an append into flat arrays (keywords are small interned ids); the path index is
+/// built on the first lookup, so a configuration without problems never pays for it.
 public struct SourceMap: Sendable {
     public struct Block: Sendable {
         public var location: SourceLocation
@@ -19,44 +19,90 @@ public struct SourceMap: Sendable {
     }
 
     private var paths: [String] = []
-    private var entries: [Block] = []
+    private var blockLocations: [SourceLocation] = []
+    private var blockRanges: [Range<Int>] = []
+    private var entries: [(KeywordID, SourceLocation)] = []
     private let index = LazyIndex()
 
     public init() {}
 
-    mutating func record(block path: String, _ block: Block) {
+    /// Records a finished block and the keywords seen in it.
+    mutating func record(block path: String, at location: SourceLocation, keywords: ArraySlice<(KeywordID, SourceLocation)>) {
         paths.append(path)
-        entries.append(block)
+        blockLocations.append(location)
+        let start = entries.count
+        entries.append(contentsOf: keywords)
+        blockRanges.append(start..<entries.count)
+    }
+
+    private func block(at i: Int) -> Block {
+        Block(location: blockLocations[i], keywords: entries[blockRanges[i]].map { (KeywordID.name(of: $0.0), $0.1) })
     }
 
     /// Every block recorded under `path` (a block given twice, such as two global_defs, has two).
     public func blocks(_ path: String) -> [Block] {
-        index.lookup(path, paths: paths).map { entries[$0] }
+        index.lookup(path, paths: paths).map(block(at:))
     }
 
     /// The location of `keyword` inside the block at `path`, else of the block itself, else of
     /// the nearest enclosing block that is known.
     public func location(_ path: String, _ keyword: String? = nil) -> SourceLocation? {
-        let found = blocks(path)
+        let found = index.lookup(path, paths: paths)
         guard let first = found.first else {
             guard let slash = path.lastIndex(of: "/") else { return nil }
             return location(String(path[..<slash]))
         }
-        if let keyword {
-            for block in found {
-                if let l = block.location(of: keyword) { return l }
+        if let keyword, let id = KeywordID.existing(keyword) {
+            for i in found {
+                if let entry = entries[blockRanges[i]].first(where: { $0.0 == id }) { return entry.1 }
             }
         }
-        return first.location
+        return blockLocations[first]
     }
 
     /// Whether `keyword` was seen in the block at `path`.
     public func contains(_ path: String, keyword: String) -> Bool {
-        blocks(path).contains { $0.location(of: keyword) != nil }
+        guard let id = KeywordID.existing(keyword) else { return false }
+        return index.lookup(path, paths: paths).contains { i in entries[blockRanges[i]].contains { $0.0 == id } }
     }
 }
 
-/// The path → entries index of a ``SourceMap``, built when first needed (and rebuilt if the map
+/// A keyword (or list-entry name) interned in a process-wide table, so the source map keeps 4
+/// bytes per entry instead of a string. Keyword rules intern their names once, when their schema
+/// is built.
+struct KeywordID: Hashable, Sendable {
+    let raw: UInt32
+
+    private struct Table: ~Copyable {
+        var names: [String] = []
+        var ids: [String: UInt32] = [:]
+    }
+
+    private static let table = Mutex(Table())
+
+    init(_ name: String) {
+        raw = Self.table.withLock { t in
+            if let id = t.ids[name] { return id }
+            let id = UInt32(t.names.count)
+            t.names.append(name)
+            t.ids[name] = id
+            return id
+        }
+    }
+
+    /// The id of `name` if it was ever interned.
+    static func existing(_ name: String) -> KeywordID? {
+        table.withLock { t in t.ids[name].map { KeywordID(raw: $0) } }
+    }
+
+    private init(raw: UInt32) { self.raw = raw }
+
+    static func name(of id: KeywordID) -> String {
+        table.withLock { t in Int(id.raw) < t.names.count ? t.names[Int(id.raw)] : "?" }
+    }
+}
+
+/// The path → blocks index of a ``SourceMap``, built when first needed (and rebuilt if the map
 /// has grown since).
 final class LazyIndex: Sendable {
     private struct State {
