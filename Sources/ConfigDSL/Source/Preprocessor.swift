@@ -267,11 +267,6 @@ public struct Preprocessor {
         return nil
     }
 
-    /// Removes a `#` or `!` comment that is outside double quotes (and not written `\#` / `\!`).
-    static func stripComment(_ text: inout [UInt8]) {
-        if let start = commentStart(text[...]) { text.removeSubrange(start...) }
-    }
-
     static func trim(_ text: [UInt8]) -> (ArraySlice<UInt8>, Int) {
         let (slice, offset) = trim(text[...])
         return (slice, offset)
