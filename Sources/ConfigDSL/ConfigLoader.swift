@@ -34,6 +34,8 @@ public struct LoadResult: Sendable {
 /// if !result.isValid { result.diagnostics.forEach { print($0) } }
 /// ```
 public struct ConfigLoader: Sendable {
+    /// How to read the file (config id, include checks), how strict decoding is, and which host
+    /// facts validation may consult.
     public struct Options: Sendable {
         public var preprocessor: PreprocessorOptions
         public var decode: DecodeOptions
@@ -117,16 +119,13 @@ public struct ConfigLoader: Sendable {
             for node in nodes { ConfigDecoder.rootSchema.decode(node, into: &config, context: context, state: &state) }
         }
 
+        /// Parses and decodes tokens on this thread (for text loaded without the second thread).
         mutating func consume(_ tokens: [Token], _ lineEnds: [Int]) {
             var parser = Parser(tokens: tokens, lineEnds: lineEnds)
-            let context = self.context
-            var config = self.config
-            var state = self.state
-            self.config = KeepalivedConfig()
-            parser.parse { node in ConfigDecoder.rootSchema.decode(node, into: &config, context: context, state: &state) }
-            self.config = config
-            self.state = state
+            var nodes: [ConfigNode] = []
+            parser.parse { nodes.append($0) }
             parserDiagnostics += parser.diagnostics.all
+            decode(nodes)
         }
     }
 

@@ -328,3 +328,11 @@ func instance(_ body: String, name: String = "VI_1", vrid: Int = 51, vip: String
         #expect(ConfigLoader().load(path: dir.path).exitStatus == 4)
     }
 }
+
+@Suite struct StaticTrackGroupTests {
+    @Test func unknownTrackGroupsOnStaticRoutesAndRulesAreLocated() {
+        let r = load("static_routes {\n 198.51.100.0/24 via 192.0.2.1 track_group NOPE\n}\nstatic_rules {\n from 192.0.2.5 table 5 track_group NOPE\n}")
+        let refs = r.diagnostics.filter { $0.code == "unknown-reference" }
+        #expect(refs.map(\.location?.line) == [2, 5])
+    }
+}

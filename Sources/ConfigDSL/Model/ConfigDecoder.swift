@@ -7,15 +7,6 @@ public enum ConfigDecoder {
         return config
     }
 
-    /// Parses and decodes top-level statements one at a time, so the syntax tree of a large file
-    /// is never held whole.
-    public static func decode(parsing parser: inout Parser, context: DecodeContext) -> KeepalivedConfig {
-        var config = KeepalivedConfig()
-        var state = BlockSchema<KeepalivedConfig>.DecodeState()
-        parser.parse { node in rootSchema.decode(node, into: &config, context: context, state: &state) }
-        return config
-    }
-
     /// Prints a configuration back as keepalived syntax that decodes to an equal model.
     public static func encode(_ config: KeepalivedConfig) -> String {
         var writer = ConfigWriter()
@@ -159,10 +150,14 @@ public enum ConfigDecoder {
                         if !m.staticIPAddresses.isEmpty { w.block(["static_ipaddress"]) { w in for a in m.staticIPAddresses { w.line(a.words) } } }
                     }),
         KeywordRule("static_routes", help: "routes configured once (ip route syntax)", shape: .block, repeatable: true,
-                    decode: { m, n, c in m.staticRoutes += c.routeLines(n, allowTrackGroup: true) },
+                    decode: { m, n, c in
+                        c.inBlock("static_routes", at: n.location) { m.staticRoutes += c.routeLines(n, allowTrackGroup: true) }
+                    },
                     encode: { m, w in if !m.staticRoutes.isEmpty { w.block(["static_routes"]) { w in for r in m.staticRoutes { w.line(r.words) } } } }),
         KeywordRule("static_rules", help: "rules configured once (ip rule syntax)", shape: .block, repeatable: true,
-                    decode: { m, n, c in m.staticRules += c.ruleLines(n, allowTrackGroup: true) },
+                    decode: { m, n, c in
+                        c.inBlock("static_rules", at: n.location) { m.staticRules += c.ruleLines(n, allowTrackGroup: true) }
+                    },
                     encode: { m, w in if !m.staticRules.isEmpty { w.block(["static_rules"]) { w in for r in m.staticRules { w.line(r.words) } } } }),
         KeywordRule("track_file", aliases: ["vrrp_track_file"], help: "NAME { file PATH ... }", shape: .block, repeatable: true,
                     decode: { m, n, c in

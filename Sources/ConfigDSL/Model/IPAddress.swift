@@ -20,6 +20,7 @@ public struct IPAddress: Codable, Sendable, Hashable, CustomStringConvertible, C
     let high: UInt64
     let low: UInt64
 
+    /// Parses a dotted-quad IPv4 or an IPv6 address; `nil` when `text` is neither.
     public init?(_ text: String) {
         if text.contains(":") {
             var a = in6_addr()

@@ -104,16 +104,19 @@ public enum LVSDecoder {
         }
     }
 
+    /// Prints a virtual_server block (its real servers and checkers included).
     public static func encode(_ vs: VirtualServer, into w: inout ConfigWriter) {
         w.block(["virtual_server"] + vs.address.words) { w in virtualServerSchema.encode(vs, into: &w) }
     }
 
+    /// Prints a virtual_server_group block.
     public static func encode(_ g: VirtualServerGroup, into w: inout ConfigWriter) {
         w.block(["virtual_server_group", g.name]) { w in
             for entry in g.entries { w.line(entry.words) }
         }
     }
 
+    /// Prints the SSL block.
     public static func encode(_ s: SSLConfig, into w: inout ConfigWriter) {
         w.block(["SSL"]) { w in sslSchema.encode(s, into: &w) }
     }

@@ -108,7 +108,10 @@ extension DecodeContext {
     func routeLines(_ node: ConfigNode, allowTrackGroup: Bool) -> [RouteLine] {
         var result: [RouteLine] = []
         for line in plainLines(node) {
-            if let r = routeLine([line.keyword] + line.arguments, allowTrackGroup: allowTrackGroup) { result.append(r) }
+            if let r = routeLine([line.keyword] + line.arguments, allowTrackGroup: allowTrackGroup) {
+                recordKeyword("\(node.keyword.text)/#\(result.count)", at: line.location)
+                result.append(r)
+            }
         }
         return result
     }

@@ -60,7 +60,10 @@ extension DecodeContext {
     func ruleLines(_ node: ConfigNode, allowTrackGroup: Bool) -> [RuleLine] {
         var result: [RuleLine] = []
         for line in plainLines(node) {
-            if let r = ruleLine([line.keyword] + line.arguments, allowTrackGroup: allowTrackGroup) { result.append(r) }
+            if let r = ruleLine([line.keyword] + line.arguments, allowTrackGroup: allowTrackGroup) {
+                recordKeyword("\(node.keyword.text)/#\(result.count)", at: line.location)
+                result.append(r)
+            }
         }
         return result
     }

@@ -395,9 +395,14 @@ struct Validator {
                 checkInterface(dev, "static_ipaddress", "static_ipaddress/\(a.prefix)", what: "interface")
             }
         }
-        for r in config.staticRoutes {
+        for (i, r) in config.staticRoutes.enumerated() {
             if let g = r.trackGroup, !groups.contains(g) {
-                diagnostics.error("unknown-reference", "static route names track_group '\(g)', which is not defined", at: nil)
+                error("unknown-reference", "static route names track_group '\(g)', which is not defined", "static_routes", "static_routes/#\(i)")
+            }
+        }
+        for (i, r) in config.staticRules.enumerated() {
+            if let g = r.trackGroup, !groups.contains(g) {
+                error("unknown-reference", "static rule names track_group '\(g)', which is not defined", "static_rules", "static_rules/#\(i)")
             }
         }
     }
