@@ -1,0 +1,258 @@
+/// A sync group: virtual routers that fail over together (`vrrp_sync_group`).
+public struct SyncGroupConfiguration: Sendable, Hashable {
+    public var name: String
+    /// Member instance names.
+    public var members: [String]
+    public init(name: String, members: [String]) {
+        self.name = name
+        self.members = members
+    }
+}
+
+/// Everything one VRRP node runs: its virtual routers and sync groups, with packet
+/// demultiplexing and tracker routing. Pure, like ``VirtualRouter``.
+///
+/// ## Call contract
+/// Same as ``VirtualRouter``: inputs with `now` in, actions out, ``nextDeadline`` tells
+/// when to deliver `.timerFired`. Received packets are routed by (interface, family,
+/// VRID, multicast or unicast) to exactly one router; a packet no router claims is
+/// counted in ``unroutedDrops`` and reported.
+///
+/// Sync-group rules (keepalived's): a member whose master-down timer expires waits until
+/// every member wants MASTER, then they all become MASTER together; a member that steps
+/// down to BACKUP takes the others with it; a member in FAULT puts all the others in
+/// FAULT until it recovers; a MASTER that hears a lower priority re-announces the
+/// addresses of every member.
+public struct VRRPEngine: Sendable {
+    /// One input to the node.
+    public enum Input: Sendable, Hashable {
+        case startup
+        case shutdown
+        /// A decoded, codec-checked packet received on `interface`.
+        case packet(VRRPReceivedPacket, interface: String)
+        case timerFired
+        case interfaceChanged(String, up: Bool)
+        case trackerChanged(TrackedObjectID, TrackerStatus)
+        /// A new base priority for the named instance.
+        case priorityChanged(instance: String, UInt8)
+    }
+
+    /// One output of the node.
+    public enum Action: Sendable, Hashable, CustomStringConvertible {
+        /// An action of router `index` (see ``routers``).
+        case router(Int, VRRPAction)
+        /// A sync group changed state (for GROUP notifications).
+        case groupTransition(group: String, from: VRRPState, to: VRRPState)
+        /// A packet no router claims.
+        case unrouted(VRRPDropReason, interface: String, source: IPAddress?)
+
+        public var description: String {
+            switch self {
+            case .router(let i, let a): "[\(i)] \(a)"
+            case .groupTransition(let g, let f, let t): "group \(g): \(f) -> \(t)"
+            case .unrouted(let r, let i, let s): "drop on \(i) from \(s.map(\.description) ?? "?") (\(r))"
+            }
+        }
+    }
+
+    struct Key: Hashable {
+        var interface: String
+        var family: IPAddressFamily
+        var vrid: UInt8
+        var multicast: Bool
+    }
+
+    public private(set) var routers: [VirtualRouter]
+    public private(set) var syncGroups: [SyncGroupConfiguration]
+    /// Drops of packets that reached no router, by reason (index: ``VRRPDropReason/rawValue``).
+    public private(set) var unroutedDrops: [UInt64] = Array(repeating: 0, count: VRRPDropReason.allCases.count)
+    var demux: [Key: Int] = [:]
+    var byName: [String: Int] = [:]
+    var groupMembers: [[Int]] = []
+    var groupOf: [Int?]
+    var groupState: [VRRPState] = []
+    var trackerUsers: [TrackedObjectID: [Int]] = [:]
+    var scratch: [VRRPAction] = []
+
+    /// A node running `routers` and `syncGroups`.
+    /// - Throws: ``VRRPConfigurationError`` for an invalid router, a duplicate name, two
+    ///   routers with the same (interface, family, VRID, mode), or a bad group.
+    public init(routers configurations: [VirtualRouterConfiguration],
+                syncGroups: [SyncGroupConfiguration] = []) throws(VRRPConfigurationError) {
+        var rs: [VirtualRouter] = []
+        for c in configurations {
+            let key = Key(interface: c.interface, family: c.family, vrid: c.virtualRouterID, multicast: c.isMulticast)
+            if byName[c.name] != nil {
+                throw VRRPConfigurationError(instance: c.name, field: "vrrp_instance", message: "duplicate name")
+            }
+            if let other = demux[key] {
+                throw VRRPConfigurationError(
+                    instance: c.name, field: "virtual_router_id",
+                    message: "VRID \(c.virtualRouterID) is already used by \(configurations[other].name) on \(c.interface) (\(c.family))")
+            }
+            demux[key] = rs.count
+            byName[c.name] = rs.count
+            rs.append(try VirtualRouter(configuration: c))
+        }
+        groupOf = Array(repeating: nil, count: rs.count)
+        for (g, group) in syncGroups.enumerated() {
+            var members: [Int] = []
+            for m in group.members {
+                guard let i = byName[m] else {
+                    throw VRRPConfigurationError(instance: m, field: "vrrp_sync_group \(group.name)", message: "no such instance")
+                }
+                if let other = groupOf[i] {
+                    throw VRRPConfigurationError(
+                        instance: m, field: "vrrp_sync_group \(group.name)",
+                        message: "already a member of \(syncGroups[other].name)")
+                }
+                groupOf[i] = g
+                rs[i].syncGroup = group.name
+                members.append(i)
+            }
+            groupMembers.append(members)
+        }
+        groupState = Array(repeating: .initialize, count: syncGroups.count)
+        for (i, r) in rs.enumerated() {
+            for t in r.configuration.trackers { trackerUsers[t.object, default: []].append(i) }
+        }
+        self.routers = rs
+        self.syncGroups = syncGroups
+    }
+
+    /// The index of the router named `name`.
+    public func index(of name: String) -> Int? { byName[name] }
+
+    /// The earliest deadline of any router.
+    public var nextDeadline: VRRPInstant? {
+        var m: VRRPInstant?
+        for r in routers {
+            if let d = r.nextDeadline, m == nil || d < m! { m = d }
+        }
+        return m
+    }
+
+    /// The state of a sync group (FAULT if any member is, MASTER if all are, ...).
+    public func groupState(_ name: String) -> VRRPState? {
+        syncGroups.firstIndex { $0.name == name }.map { groupState[$0] }
+    }
+
+    /// Processes one input; returns the actions in order.
+    public mutating func handle(_ input: Input, now: VRRPInstant) -> [Action] {
+        var out: [Action] = []
+        handle(input, now: now, into: &out)
+        return out
+    }
+
+    /// Like ``handle(_:now:)``, appending to `out`.
+    public mutating func handle(_ input: Input, now: VRRPInstant, into out: inout [Action]) {
+        let start = out.count
+        switch input {
+        case .startup:
+            for i in routers.indices { deliver(.startup, to: i, now, &out) }
+        case .shutdown:
+            for i in routers.indices { deliver(.shutdown, to: i, now, &out) }
+        case .packet(let p, let interface):
+            let a = p.advertisement
+            let key = Key(interface: interface, family: a.family, vrid: a.virtualRouterID,
+                          multicast: p.destination.isMulticast)
+            if let i = demux[key] ?? demux[Key(interface: interface, family: a.family, vrid: a.virtualRouterID,
+                                                 multicast: !p.destination.isMulticast)] {
+                deliver(.advertisement(p), to: i, now, &out)
+            } else {
+                unroutedDrops[Int(VRRPDropReason.unknownVirtualRouter.rawValue)] += 1
+                out.append(.unrouted(.unknownVirtualRouter, interface: interface, source: p.source))
+            }
+        case .timerFired:
+            for i in routers.indices {
+                if let d = routers[i].nextDeadline, d <= now { deliver(.timerFired, to: i, now, &out) }
+            }
+        case .interfaceChanged(let name, let up):
+            for i in routers.indices where routers[i].configuration.interface == name {
+                deliver(.interfaceChanged(up: up), to: i, now, &out)
+            }
+            let id = TrackedObjectID(.interface, name)
+            for i in trackerUsers[id] ?? [] { deliver(.trackerChanged(id, up ? .up : .down), to: i, now, &out) }
+        case .trackerChanged(let id, let status):
+            for i in trackerUsers[id] ?? [] { deliver(.trackerChanged(id, status), to: i, now, &out) }
+        case .priorityChanged(let name, let p):
+            if let i = byName[name] { deliver(.priorityChanged(p), to: i, now, &out) }
+        }
+        if !syncGroups.isEmpty { settleGroups(now, from: start, &out) }
+    }
+
+    /// Records that a packet failed the codec before any router could claim it.
+    public mutating func countUnrouted(_ reason: VRRPDropReason) {
+        unroutedDrops[Int(reason.rawValue)] += 1
+    }
+
+    mutating func deliver(_ input: VirtualRouter.Input, to i: Int, _ now: VRRPInstant, _ out: inout [Action]) {
+        scratch.removeAll(keepingCapacity: true)
+        routers[i].handle(input, now: now, into: &scratch)
+        for a in scratch { out.append(.router(i, a)) }
+    }
+
+    mutating func control(_ i: Int, _ now: VRRPInstant, _ out: inout [Action],
+                          _ body: (inout VirtualRouter, inout [VRRPAction]) -> Void) {
+        scratch.removeAll(keepingCapacity: true)
+        body(&routers[i], &scratch)
+        for a in scratch { out.append(.router(i, a)) }
+    }
+
+    /// Applies the sync-group rules to the actions produced since `start`, until nothing changes.
+    mutating func settleGroups(_ now: VRRPInstant, from start: Int, _ out: inout [Action]) {
+        var cursor = start
+        var rounds = 0
+        while rounds < 16 {
+            rounds += 1
+            let end = out.count
+            // 1. React to what members did.
+            for k in cursor..<end {
+                guard case .router(let i, let action) = out[k], let g = groupOf[i] else { continue }
+                let name = syncGroups[g].name
+                switch action {
+                case .transition(let from, .backup, _) where from == .master:
+                    for m in groupMembers[g] where m != i { control(m, now, &out) { $0.forceBackup(now, group: name, &$1) } }
+                case .transition(_, .master, _):
+                    for m in groupMembers[g] where m != i { control(m, now, &out) { $0.forceMaster(now, group: name, &$1) } }
+                case .notice(.masterReceivedLowerPriority):
+                    for m in groupMembers[g] where m != i { control(m, now, &out) { $0.announceLowerPriority(now, &$1) } }
+                default:
+                    break
+                }
+            }
+            // 2. Faults and MASTER consensus.
+            for (g, members) in groupMembers.enumerated() {
+                let name = syncGroups[g].name
+                let faulty = members.first { !routers[$0].ownFaultReasons.isEmpty && routers[$0].state != .stop }
+                for m in members {
+                    let reason: FaultReason? = faulty.flatMap { $0 == m ? nil : .syncGroupMember(routers[$0].configuration.name) }
+                    if routers[m].groupFault != reason { control(m, now, &out) { $0.setGroupFault(reason, now, &$1) } }
+                }
+                let wanting = members.contains { routers[$0].wantsMaster }
+                let ready = members.allSatisfy {
+                    routers[$0].state == .master || (routers[$0].state == .backup && routers[$0].wantsMaster)
+                }
+                if wanting && ready {
+                    for m in members { control(m, now, &out) { $0.forceMaster(now, group: name, &$1) } }
+                }
+            }
+            cursor = end
+            if out.count == end { break }
+        }
+        // 3. Group state changes.
+        for (g, members) in groupMembers.enumerated() {
+            let states = members.map { routers[$0].state }
+            let s: VRRPState
+            if states.contains(.fault) { s = .fault }
+            else if states.allSatisfy({ $0 == .master }) { s = .master }
+            else if states.allSatisfy({ $0 == .stop }) { s = .stop }
+            else if states.allSatisfy({ $0 == .initialize }) { s = .initialize }
+            else { s = .backup }
+            if s != groupState[g] {
+                out.append(.groupTransition(group: syncGroups[g].name, from: groupState[g], to: s))
+                groupState[g] = s
+            }
+        }
+    }
+}
