@@ -534,8 +534,10 @@ public struct VirtualRouter: Sendable {
             arm(.masterDown, at: now + skewTime)
             return
         }
-        var accept = !configuration.preempt || a.priority >= effectivePriority
-        if configuration.preempt, let delay = configuration.preemptDelay {
+        // The owner always preempts, whatever Preempt_Mode says (§6.1).
+        let preempt = configuration.preempt || isOwner
+        var accept = !preempt || a.priority >= effectivePriority
+        if preempt, let delay = configuration.preemptDelay {
             if a.priority >= effectivePriority {
                 preemptWindowEnd = nil
             } else if let end = preemptWindowEnd {
