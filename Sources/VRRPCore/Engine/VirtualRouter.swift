@@ -592,7 +592,7 @@ public struct VirtualRouter: Sendable {
             let since = ownerConflictSince ?? now
             ownerConflictSince = since
             let larger = max(Int(configuration.advertisementInterval), Int(a.advertisementInterval))
-            let patience = advertInterval * 2 + .centiseconds(larger) * 1.2
+            let patience = advertInterval * 2 + .milliseconds(larger * 12)  // 1.2 × larger cs = 12 ms per cs
             if now - since >= patience {
                 ownerDemoted = true
                 updateEffectivePriority(&out)
