@@ -30,6 +30,10 @@ public struct VRRPEngine: Sendable {
         case shutdown
         /// A decoded, codec-checked packet received on `interface`.
         case packet(VRRPReceivedPacket, interface: String)
+        /// A raw IPv4 datagram (IP header included, as a raw socket delivers it); decoded here.
+        case ipv4Datagram([UInt8], interface: String)
+        /// A VRRP message from a raw IPv6 socket (no IP header; the hop limit from `IPV6_HOPLIMIT`).
+        case ipv6Message([UInt8], source: IPAddress, destination: IPAddress, hopLimit: UInt8, interface: String)
         case timerFired
         case interfaceChanged(String, up: Bool)
         case trackerChanged(TrackedObjectID, TrackerStatus)
@@ -152,6 +156,26 @@ public struct VRRPEngine: Sendable {
             for i in routers.indices { deliver(.startup, to: i, now, &out) }
         case .shutdown:
             for i in routers.indices { deliver(.shutdown, to: i, now, &out) }
+        case .ipv4Datagram(let bytes, let interface):
+            do throws(VRRPDropReason) {
+                let p = try VRRPAdvertisement.decodeIPv4Datagram(bytes)
+                handle(.packet(p, interface: interface), now: now, into: &out)
+                return
+            } catch {
+                let source = bytes.count >= 20 ? IPAddress(bytes: bytes[12..<16]) : nil
+                unroutedDrops[Int(error.rawValue)] += 1
+                out.append(.unrouted(error, interface: interface, source: source))
+            }
+        case .ipv6Message(let bytes, let source, let destination, let hopLimit, let interface):
+            do throws(VRRPDropReason) {
+                let p = try VRRPAdvertisement.decode(message: bytes, source: source, destination: destination,
+                                                     hopLimit: hopLimit)
+                handle(.packet(p, interface: interface), now: now, into: &out)
+                return
+            } catch {
+                unroutedDrops[Int(error.rawValue)] += 1
+                out.append(.unrouted(error, interface: interface, source: source))
+            }
         case .packet(let p, let interface):
             let a = p.advertisement
             let key = Key(interface: interface, family: a.family, vrid: a.virtualRouterID,
