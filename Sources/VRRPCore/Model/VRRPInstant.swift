@@ -15,7 +15,9 @@ public struct VRRPInstant: Sendable, Hashable, Comparable, CustomStringConvertib
 
     /// `seconds` after the origin, for tests and simulations.
     public static func seconds(_ seconds: Double) -> VRRPInstant {
-        VRRPInstant(nanoseconds: Int64((seconds * 1e9).rounded()))
+        // Rounded to the nearest nanosecond without libm (VRRPCore links nothing but the stdlib).
+        let ns = seconds * 1e9
+        return VRRPInstant(nanoseconds: Int64(ns < 0 ? ns - 0.5 : ns + 0.5))
     }
 
     @inlinable public func advanced(by duration: Duration) -> VRRPInstant {
