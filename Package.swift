@@ -41,7 +41,8 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
-        .testTarget(name: "VRRPCoreTests", dependencies: ["VRRPCore"], swiftSettings: strict),
+        // Fixtures are read by path (#filePath), not bundled.
+        .testTarget(name: "VRRPCoreTests", dependencies: ["VRRPCore"], exclude: ["Fixtures"], swiftSettings: strict),
         .testTarget(name: "ConfigDSLTests", dependencies: ["ConfigDSL"], swiftSettings: strict),
         .testTarget(name: "NetLinuxTests", dependencies: ["NetLinux"], swiftSettings: strict),
         .testTarget(name: "IPVSControlTests", dependencies: ["IPVSControl"], swiftSettings: strict),

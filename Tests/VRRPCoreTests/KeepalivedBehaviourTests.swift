@@ -336,4 +336,21 @@ struct KeepalivedBehaviourTests {
         #expect(r.counters.transitions(to: .backup) == 1 && r.counters.transitions(to: .master) == 1)
         #expect(r.counters.received(.messageOnly) == 2)
     }
+
+    @Test("no_accept: a non-owner MASTER blocks traffic to its addresses and lifts the block when it leaves; the owner always accepts")
+    func acceptMode() {
+        var c = T.config()
+        c.acceptMode = false
+        var r = T.backup(c)
+        let up = r.handle(.timerFired, now: r.masterDownDeadline!)
+        let vip = [VirtualAddress(T.ip("192.0.2.100"), prefixLength: 24)]
+        #expect(Array(up.dropFirst().prefix(2)) == [.setAcceptMode(false), .addAddresses(vip)])
+        let down = r.handle(.advertisement(T.advert(priority: 200)), now: .seconds(5))
+        #expect(Array(down.prefix(2)) == [.removeAddresses(vip), .setAcceptMode(true)])
+        var o = T.config(priority: 255)
+        o.acceptMode = false
+        var (m, _) = T.master(o)
+        let all = m.handle(.shutdown, now: .seconds(1))
+        #expect(!all.contains(.setAcceptMode(true)) && !all.contains(.setAcceptMode(false)))
+    }
 }
