@@ -4,9 +4,15 @@ import Testing
 /// Runs the built `kad` binary and captures what it prints.
 struct KadProcess {
     static let binary: String = {
-        // The test bundle sits beside the executable in the build products directory.
+        // The test executable sits beside `kad` in the build products directory (whatever
+        // the scratch path), so look next to it first.
+        var directories: [URL] = []
+        if let exe = Bundle.main.executableURL { directories.append(exe.resolvingSymlinksInPath().deletingLastPathComponent()) }
+        directories.append(URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().deletingLastPathComponent())
         let bundle = Bundle.main.bundleURL.deletingLastPathComponent()
-        for candidate in [bundle.appendingPathComponent("kad").path, bundle.deletingLastPathComponent().appendingPathComponent("kad").path] {
+        directories += [bundle, bundle.deletingLastPathComponent()]
+        for directory in directories {
+            let candidate = directory.appendingPathComponent("kad").path
             if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
         }
         var url = URL(fileURLWithPath: #filePath)
