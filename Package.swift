@@ -17,6 +17,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
     ],
     targets: [
         // The pure VRRP engine: no I/O, no clock, no other target.
@@ -31,7 +32,11 @@ let package = Package(
             pkgConfig: "libcap",
             providers: [.apt(["libcap-dev"])]
         ),
-        .target(name: "NetLinux", dependencies: ["VRRPCore", "CNetLinux", "CLibcap"], swiftSettings: strict),
+        .target(
+            name: "NetLinux",
+            dependencies: ["VRRPCore", "CNetLinux", "CLibcap", .product(name: "SystemPackage", package: "swift-system")],
+            swiftSettings: strict
+        ),
         .target(name: "IPVSControl", dependencies: ["NetLinux", "CNetLinux"], swiftSettings: strict),
         .executableTarget(
             name: "kad",

@@ -1,0 +1,112 @@
+import Foundation
+import Testing
+
+/// Integration tests need root and network namespaces. Without them a test is skipped with
+/// a message, except under `KAD_REQUIRE_INTEGRATION=1` (set by `.ci/run`), where the skip
+/// is a failure.
+enum Integration {
+    static let required = ProcessInfo.processInfo.environment["KAD_REQUIRE_INTEGRATION"] == "1"
+
+    /// Why integration tests cannot run here, or nil when they can.
+    static let unavailableReason: String? = {
+        if geteuid() != 0 { return "needs root" }
+        if !FileManager.default.isExecutableFile(atPath: "/usr/sbin/ip") && !FileManager.default.isExecutableFile(atPath: "/sbin/ip") {
+            return "needs iproute2 (ip)"
+        }
+        let probe = "kadt-probe-\(getpid())"
+        defer { _ = try? Shell.run(["ip", "netns", "del", probe]) }
+        if (try? Shell.run(["ip", "netns", "add", probe])) == nil { return "cannot create network namespaces" }
+        return nil
+    }()
+
+    /// True when the test may go on; otherwise prints why it is skipped (or fails under CI).
+    static func available(_ test: String = #function) -> Bool {
+        guard let reason = unavailableReason else { return true }
+        if required {
+            Issue.record("integration test \(test) cannot run (\(reason)) but KAD_REQUIRE_INTEGRATION=1")
+        } else {
+            print("skipped \(test): \(reason) (set KAD_REQUIRE_INTEGRATION=1 to make this a failure)")
+        }
+        return false
+    }
+}
+
+/// Runs commands and reports failures with their output.
+enum Shell {
+    struct Failure: Error, CustomStringConvertible {
+        var command: [String]
+        var status: Int32
+        var output: String
+        var description: String { "\(command.joined(separator: " ")) exited \(status): \(output)" }
+    }
+
+    @discardableResult
+    static func run(_ command: [String]) throws -> String {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        p.arguments = command
+        let pipe = Pipe()
+        p.standardOutput = pipe
+        p.standardError = pipe
+        try p.run()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        let out = String(decoding: data, as: UTF8.self)
+        if p.terminationStatus != 0 { throw Failure(command: command, status: p.terminationStatus, output: out) }
+        return out
+    }
+}
+
+/// A throwaway LAN: `count` namespaces, each with one veth `eth0` plugged into a bridge in
+/// a hub namespace. Addresses 192.0.2.(i+1)/24 and 2001:db8::(i+1)/64. Removed by `remove()`
+/// (call it in a `defer`), and by `deinit` as a fallback.
+final class TestLAN: @unchecked Sendable {
+    let prefix: String
+    let hub: String
+    let nodes: [String]
+    private var removed = false
+
+    init(nodes count: Int, test: String = #function) throws {
+        let tag = String(UInt32.random(in: 0...UInt32.max), radix: 36)
+        prefix = "kadt-\(getpid())-\(tag)"
+        hub = "\(prefix)-hub"
+        nodes = (0..<count).map { "\(String(UInt32.random(in: 0...UInt32.max), radix: 36).prefix(4))-\($0)" }
+            .enumerated().map { "kadt-\(getpid())-\(tag)-n\($0.offset)" }
+        do {
+            try Shell.run(["ip", "netns", "add", hub])
+            try Shell.run(["ip", "-n", hub, "link", "add", "br0", "type", "bridge"])
+            try Shell.run(["ip", "-n", hub, "link", "set", "br0", "type", "bridge", "mcast_snooping", "0"])
+            try Shell.run(["ip", "-n", hub, "link", "set", "br0", "up"])
+            for (i, ns) in nodes.enumerated() {
+                try Shell.run(["ip", "netns", "add", ns])
+                try Shell.run(["ip", "netns", "exec", ns, "sysctl", "-qw", "net.ipv6.conf.all.accept_dad=0",
+                               "net.ipv6.conf.default.accept_dad=0"])
+                try Shell.run(["ip", "-n", hub, "link", "add", "p\(i)", "type", "veth", "peer", "name", "eth0", "netns", ns])
+                try Shell.run(["ip", "-n", hub, "link", "set", "p\(i)", "master", "br0", "up"])
+                try Shell.run(["ip", "-n", ns, "link", "set", "lo", "up"])
+                try Shell.run(["ip", "-n", ns, "link", "set", "eth0", "address", String(format: "02:00:00:00:00:%02x", i + 1)])
+                try Shell.run(["ip", "-n", ns, "link", "set", "eth0", "up"])
+                try Shell.run(["ip", "-n", ns, "addr", "add", "192.0.2.\(i + 1)/24", "dev", "eth0"])
+                try Shell.run(["ip", "-n", ns, "addr", "add", "2001:db8::\(i + 1)/64", "dev", "eth0", "nodad"])
+            }
+        } catch {
+            remove()
+            throw error
+        }
+    }
+
+    /// The namespace path of node `i` (for ``NetworkNamespace/perform(inNamespaceAt:_:)``).
+    func path(_ i: Int) -> String { "/var/run/netns/\(nodes[i])" }
+
+    /// Runs `ip ARGS` inside node `i`.
+    @discardableResult
+    func ip(_ i: Int, _ args: String...) throws -> String { try Shell.run(["ip", "-n", nodes[i]] + args) }
+
+    func remove() {
+        guard !removed else { return }
+        removed = true
+        for ns in nodes + [hub] { _ = try? Shell.run(["ip", "netns", "del", ns]) }
+    }
+
+    deinit { remove() }
+}
