@@ -28,4 +28,10 @@ int cnl_ioctl_ptr(int fd, unsigned long request, void *argument);
 static inline unsigned int cnl_nlmsg_align(unsigned int len) { return NLMSG_ALIGN(len); }
 static inline unsigned int cnl_nla_align(unsigned int len) { return NLA_ALIGN(len); }
 
+// One shim header per NetLinux area, so that areas can grow independently.
+#include "cnl_netlink.h"
+#include "cnl_transport.h"
+#include "cnl_packet.h"
+#include "cnl_system.h"
+
 #endif
