@@ -16,7 +16,6 @@
 #include <linux/if_addr.h>
 #include <linux/fib_rules.h>
 #include <linux/neighbour.h>
-#include <linux/inotify.h>
 #include <netinet/icmp6.h>
 
 /// setns(2) with CLONE_NEWNET: Glibc's module hides it behind _GNU_SOURCE.

@@ -49,12 +49,16 @@ public struct VRRPEngine: Sendable {
         case groupTransition(group: String, from: VRRPState, to: VRRPState)
         /// A packet no router claims.
         case unrouted(VRRPDropReason, interface: String, source: IPAddress?)
+        /// An action of a router that a reload removed (its last actions: priority 0,
+        /// address removal, STOP), with the configuration it ran.
+        case retired(VirtualRouterConfiguration, VRRPAction)
 
         public var description: String {
             switch self {
             case .router(let i, let a): "[\(i)] \(a)"
             case .groupTransition(let g, let f, let t): "group \(g): \(f) -> \(t)"
             case .unrouted(let r, let i, let s): "drop on \(i) from \(s.map(\.description) ?? "?") (\(r))"
+            case .retired(let c, let a): "[\(c.name), removed] \(a)"
             }
         }
     }
@@ -77,6 +81,15 @@ public struct VRRPEngine: Sendable {
     var groupState: [VRRPState] = []
     var trackerUsers: [TrackedObjectID: [Int]] = [:]
     var scratch: [VRRPAction] = []
+    /// Each router's next deadline in nanoseconds (`.max`: none), refreshed after every call
+    /// into that router, so that finding the earliest one scans a flat array.
+    var deadlines: [Int64]
+    /// The last reported state of every interface and tracked object, replayed to routers
+    /// a reload adds.
+    var interfaceStates: [String: Bool] = [:]
+    var trackerStates: [TrackedObjectID: TrackerStatus] = [:]
+    /// Whether `.startup` has been handled (and `.shutdown` not since).
+    public private(set) var isStarted = false
 
     /// A node running `routers` and `syncGroups`.
     /// - Throws: ``VRRPConfigurationError`` for an invalid router, a duplicate name, two
@@ -122,6 +135,7 @@ public struct VRRPEngine: Sendable {
         }
         self.routers = rs
         self.syncGroups = syncGroups
+        deadlines = Array(repeating: .max, count: rs.count)
     }
 
     /// The index of the router named `name`.
@@ -129,11 +143,9 @@ public struct VRRPEngine: Sendable {
 
     /// The earliest deadline of any router.
     public var nextDeadline: VRRPInstant? {
-        var m: VRRPInstant?
-        for r in routers {
-            if let d = r.nextDeadline, m == nil || d < m! { m = d }
-        }
-        return m
+        var m = Int64.max
+        for d in deadlines where d < m { m = d }
+        return m == .max ? nil : VRRPInstant(nanoseconds: m)
     }
 
     /// The state of a sync group (FAULT if any member is, MASTER if all are, ...).
@@ -153,8 +165,10 @@ public struct VRRPEngine: Sendable {
         let start = out.count
         switch input {
         case .startup:
+            isStarted = true
             for i in routers.indices { deliver(.startup, to: i, now, &out) }
         case .shutdown:
+            isStarted = false
             for i in routers.indices { deliver(.shutdown, to: i, now, &out) }
         case .ipv4Datagram(let bytes, let interface):
             do throws(VRRPDropReason) {
@@ -188,16 +202,16 @@ public struct VRRPEngine: Sendable {
                 out.append(.unrouted(.unknownVirtualRouter, interface: interface, source: p.source))
             }
         case .timerFired:
-            for i in routers.indices {
-                if let d = routers[i].nextDeadline, d <= now { deliver(.timerFired, to: i, now, &out) }
-            }
+            for i in routers.indices where deadlines[i] <= now.nanoseconds { deliver(.timerFired, to: i, now, &out) }
         case .interfaceChanged(let name, let up):
+            interfaceStates[name] = up
             for i in routers.indices where routers[i].configuration.interface == name {
                 deliver(.interfaceChanged(up: up), to: i, now, &out)
             }
             let id = TrackedObjectID(.interface, name)
             for i in trackerUsers[id] ?? [] { deliver(.trackerChanged(id, up ? .up : .down), to: i, now, &out) }
         case .trackerChanged(let id, let status):
+            trackerStates[id] = status
             for i in trackerUsers[id] ?? [] { deliver(.trackerChanged(id, status), to: i, now, &out) }
         case .priorityChanged(let name, let p):
             if let i = byName[name] { deliver(.priorityChanged(p), to: i, now, &out) }
@@ -213,6 +227,7 @@ public struct VRRPEngine: Sendable {
     mutating func deliver(_ input: VirtualRouter.Input, to i: Int, _ now: VRRPInstant, _ out: inout [Action]) {
         scratch.removeAll(keepingCapacity: true)
         routers[i].handle(input, now: now, into: &scratch)
+        deadlines[i] = routers[i].nextDeadline?.nanoseconds ?? .max
         for a in scratch { out.append(.router(i, a)) }
     }
 
@@ -220,6 +235,7 @@ public struct VRRPEngine: Sendable {
                           _ body: (inout VirtualRouter, inout [VRRPAction]) -> Void) {
         scratch.removeAll(keepingCapacity: true)
         body(&routers[i], &scratch)
+        deadlines[i] = routers[i].nextDeadline?.nanoseconds ?? .max
         for a in scratch { out.append(.router(i, a)) }
     }
 
@@ -278,5 +294,95 @@ public struct VRRPEngine: Sendable {
                 groupState[g] = s
             }
         }
+    }
+
+    // MARK: - Reload
+
+    /// How keepalived matches an instance across a reload: not by name, but by what makes
+    /// it the same virtual router on the wire.
+    struct ReloadKey: Hashable {
+        var interface: String
+        var family: IPAddressFamily
+        var vrid: UInt8
+        var multicast: Bool
+        var unicastSource: IPAddress?
+
+        init(_ c: VirtualRouterConfiguration) {
+            interface = c.interface
+            family = c.family
+            vrid = c.virtualRouterID
+            multicast = c.isMulticast
+            unicastSource = c.isMulticast ? nil : c.primaryAddress
+        }
+    }
+
+    /// Replaces the configuration (SIGHUP) without an election.
+    ///
+    /// Routers are matched as keepalived matches them: by interface, family, VRID,
+    /// multicast or unicast, and unicast source. A matched router keeps its state, timers
+    /// and counters and applies only the differences (``VirtualRouter/Input/reload(_:)``);
+    /// a new one starts (when the engine is running) after being told the last known state
+    /// of its interfaces and trackers; a removed one shuts down with priority 0, its
+    /// actions reported as ``Action/retired(_:_:)``.
+    /// - Throws: ``VRRPConfigurationError`` when the new configuration is invalid; the
+    ///   engine is then unchanged.
+    public mutating func reload(routers configurations: [VirtualRouterConfiguration],
+                                syncGroups groups: [SyncGroupConfiguration],
+                                now: VRRPInstant) throws(VRRPConfigurationError) -> [Action] {
+        var fresh = try VRRPEngine(routers: configurations, syncGroups: groups)
+        var out: [Action] = []
+        var oldByKey: [ReloadKey: Int] = [:]
+        for (i, r) in routers.enumerated() { oldByKey[ReloadKey(r.configuration)] = i }
+        var matched = Set<Int>()
+        var added: [Int] = []
+        for (i, c) in configurations.enumerated() {
+            guard let old = oldByKey[ReloadKey(c)], !matched.contains(old) else {
+                added.append(i)
+                continue
+            }
+            matched.insert(old)
+            var r = routers[old]
+            let group = fresh.routers[i].syncGroup
+            if r.syncGroup != group {
+                r.syncGroup = group
+                r.groupFault = nil
+                r.wantsMaster = false
+            }
+            scratch.removeAll(keepingCapacity: true)
+            r.handle(.reload(c), now: now, into: &scratch)
+            for a in scratch { out.append(.router(i, a)) }
+            fresh.routers[i] = r
+            fresh.deadlines[i] = r.nextDeadline?.nanoseconds ?? .max
+        }
+        // Removed routers resign and stop.
+        for (i, r) in routers.enumerated() where !matched.contains(i) {
+            var gone = r
+            scratch.removeAll(keepingCapacity: true)
+            gone.handle(.shutdown, now: now, into: &scratch)
+            for a in scratch { out.append(.retired(gone.configuration, a)) }
+        }
+        fresh.unroutedDrops = unroutedDrops
+        fresh.interfaceStates = interfaceStates
+        fresh.trackerStates = trackerStates
+        fresh.isStarted = isStarted
+        for (g, group) in fresh.syncGroups.enumerated() {
+            if let old = syncGroups.firstIndex(where: { $0.name == group.name }) { fresh.groupState[g] = groupState[old] }
+        }
+        // New routers learn what is known about their interfaces and trackers, then start.
+        for i in added {
+            let c = configurations[i]
+            if let up = interfaceStates[c.interface] { fresh.deliver(.interfaceChanged(up: up), to: i, now, &out) }
+            for t in c.trackers {
+                if t.object.kind == .interface, let up = interfaceStates[t.object.name] {
+                    fresh.deliver(.trackerChanged(t.object, up ? .up : .down), to: i, now, &out)
+                } else if let status = trackerStates[t.object] {
+                    fresh.deliver(.trackerChanged(t.object, status), to: i, now, &out)
+                }
+            }
+            if isStarted { fresh.deliver(.startup, to: i, now, &out) }
+        }
+        if !fresh.syncGroups.isEmpty { fresh.settleGroups(now, from: 0, &out) }
+        self = fresh
+        return out
     }
 }

@@ -90,7 +90,7 @@ public enum VRRPNotice: Sendable, Hashable, CustomStringConvertible {
 
     public var description: String {
         switch self {
-        case .masterReceivedLowerPriority(let a, let p): "received lower priority \(p) advert from \(a), forcing new election"
+        case .masterReceivedLowerPriority(let a, let p): "received advert with priority \(p) from \(a), which loses to ours; forcing new election"
         case .backupDiscardedLowerPriority(let a, let p): "received lower priority \(p) advert from \(a), discarding"
         case .priorityChanged(let f, let t): "effective priority changed from \(f) to \(t)"
         case .intervalMismatch(let a, let i): "advert interval \(i) cs from \(a) differs from ours"

@@ -71,6 +71,8 @@ public final class VRRPRunner<C: Clock, Transport: VRRPTransport, AddressPlane: 
         case input(VRRPEngine.Input)
         case tick(UInt64)
         case snapshot(CheckedContinuation<VRRPRunnerSnapshot, Never>)
+        case reload([VirtualRouterConfiguration], [SyncGroupConfiguration],
+                    CheckedContinuation<Result<Void, VRRPConfigurationError>, Never>)
         case stop
     }
 
@@ -116,6 +118,14 @@ public final class VRRPRunner<C: Clock, Transport: VRRPTransport, AddressPlane: 
         await withCheckedContinuation { inbox.yield(.snapshot($0)) }
     }
 
+    /// Replaces the configuration between two inputs, without an election
+    /// (``VRRPEngine/reload(routers:syncGroups:now:)``); the timers never stall.
+    /// - Throws: the configuration error; the running configuration is then unchanged.
+    public func reload(routers: [VirtualRouterConfiguration], syncGroups: [SyncGroupConfiguration]) async throws(VRRPConfigurationError) {
+        let result = await withCheckedContinuation { inbox.yield(.reload(routers, syncGroups, $0)) }
+        try result.get()
+    }
+
     /// Runs until ``stop()`` or cancellation. Call once.
     public func run() async {
         var engine = initial
@@ -143,6 +153,13 @@ public final class VRRPRunner<C: Clock, Transport: VRRPTransport, AddressPlane: 
                 continue
             case .input(let input):
                 engine.handle(input, now: now, into: &actions)
+            case .reload(let routers, let groups, let c):
+                do throws(VRRPConfigurationError) {
+                    actions = try engine.reload(routers: routers, syncGroups: groups, now: now)
+                    c.resume(returning: .success(()))
+                } catch {
+                    c.resume(returning: .failure(error))
+                }
             case .tick(let g):
                 guard g == generation, let due = armed else { continue }
                 armed = nil
@@ -180,38 +197,42 @@ public final class VRRPRunner<C: Clock, Transport: VRRPTransport, AddressPlane: 
                 outbox.yield(.drop(instance: nil, reason: reason, source: source))
             case .groupTransition(let g, let f, let t):
                 outbox.yield(.groupTransition(group: g, from: f, to: t))
+            case .retired(let c, let a):
+                await perform(a, c, priority: 0)
             case .router(let i, let a):
-                let r = engine.routers[i]
-                let c = r.configuration
-                do {
-                    switch a {
-                    case .sendAdvertisement(let advert, let destination, let form):
-                        try await transport.send(advert, source: c.primaryAddress, destination: destination,
-                                                 checksumForm: form, interface: c.interface)
-                    case .addAddresses(let list): try await addressPlane.add(list, interface: c.interface)
-                    case .removeAddresses(let list): try await addressPlane.remove(list, interface: c.interface)
-                    case .addRoutes(let list): try await addressPlane.add(list)
-                    case .removeRoutes(let list): try await addressPlane.remove(list)
-                    case .addRules(let list): try await addressPlane.add(list)
-                    case .removeRules(let list): try await addressPlane.remove(list)
-                    case .setAcceptMode(let accept):
-                        try await addressPlane.setAcceptMode(accept, addresses: c.addresses + c.excludedAddresses,
-                                                             interface: c.interface)
-                    case .announce(let list, let rounds):
-                        try await announcer.announce(list, rounds: rounds, interface: c.interface,
-                                                     virtualRouterID: c.virtualRouterID)
-                    case .transition(let f, let t, let reason):
-                        outbox.yield(.transition(instance: c.name, from: f, to: t, reason: reason,
-                                                 priority: r.effectivePriority))
-                    case .drop(let reason, let source):
-                        outbox.yield(.drop(instance: c.name, reason: reason, source: source))
-                    case .notice(let n):
-                        outbox.yield(.notice(instance: c.name, n))
-                    }
-                } catch {
-                    outbox.yield(.portFailure(instance: c.name, action: a.description, error: "\(error)"))
-                }
+                await perform(a, engine.routers[i].configuration, priority: engine.routers[i].effectivePriority)
             }
+        }
+    }
+
+    func perform(_ a: VRRPAction, _ c: VirtualRouterConfiguration, priority: UInt8) async {
+        do {
+            switch a {
+            case .sendAdvertisement(let advert, let destination, let form):
+                try await transport.send(advert, source: c.primaryAddress, destination: destination,
+                                         checksumForm: form, interface: c.interface)
+            case .addAddresses(let list): try await addressPlane.add(list, interface: c.interface)
+            case .removeAddresses(let list): try await addressPlane.remove(list, interface: c.interface)
+            case .addRoutes(let list): try await addressPlane.add(list)
+            case .removeRoutes(let list): try await addressPlane.remove(list)
+            case .addRules(let list): try await addressPlane.add(list)
+            case .removeRules(let list): try await addressPlane.remove(list)
+            case .setAcceptMode(let accept):
+                try await addressPlane.setAcceptMode(accept, addresses: c.addresses + c.excludedAddresses,
+                                                     interface: c.interface)
+            case .announce(let list, let rounds):
+                try await announcer.announce(list, rounds: rounds, interface: c.interface,
+                                             virtualRouterID: c.virtualRouterID)
+            case .transition(let f, let t, let reason):
+                outbox.yield(.transition(instance: c.name, from: f, to: t, reason: reason,
+                                         priority: priority))
+            case .drop(let reason, let source):
+                outbox.yield(.drop(instance: c.name, reason: reason, source: source))
+            case .notice(let n):
+                outbox.yield(.notice(instance: c.name, n))
+            }
+        } catch {
+            outbox.yield(.portFailure(instance: c.name, action: a.description, error: "\(error)"))
         }
     }
 }
