@@ -5,7 +5,9 @@
 // - kad-bench-gen writes the large configurations (it does not depend on kad's libraries, so it builds even
 //   while kad's sources are being edited);
 // - kad-bench measures ConfigDSL's ConfigLoader in-process on them.
-// - compare.sh times `kad check` against `keepalived -t` on the same files.
+// - compare.sh times `kad check` against `keepalived -t` on the same files;
+// - vrrp-bench measures VRRPCore's packet codec (decode+validate, encode) in-process, per packet;
+//   vrrp-allocs.sh checks with valgrind that its hot path allocates nothing.
 import PackageDescription
 
 let package = Package(
@@ -25,6 +27,14 @@ let package = Package(
             name: "kad-bench",
             dependencies: [
                 .product(name: "ConfigDSL", package: "kad"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: [.swiftLanguageMode(.v6)]
+        ),
+        .executableTarget(
+            name: "vrrp-bench",
+            dependencies: [
+                .product(name: "VRRPCore", package: "kad"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: [.swiftLanguageMode(.v6)]

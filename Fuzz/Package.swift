@@ -1,10 +1,12 @@
 // swift-tools-version: 6.1
-// libFuzzer harness for ConfigDSL (lexer, preprocessor, parser, decoder, validator), kept out of
-// the main package so that a plain `swift build` of kad never compiles it.
+// libFuzzer harnesses, kept out of the main package so that a plain `swift build` of kad never
+// compiles them:
+// - FuzzConfig: ConfigDSL (lexer, preprocessor, parser, decoder, validator);
+// - FuzzVRRPDatagram, FuzzVRRPMessage: VRRPCore's packet decoders, with round-trip checks.
 //
 // Build (Linux, swift.org toolchain):
 //   swift build -c release -Xswiftc -sanitize=fuzzer,address -Xswiftc -parse-as-library
-// or simply run ./run.sh, which builds and fuzzes for a bounded time.
+// or simply run ./run.sh [TARGET], which builds and fuzzes for a bounded time.
 import PackageDescription
 
 let package = Package(
@@ -17,6 +19,23 @@ let package = Package(
         .executableTarget(
             name: "FuzzConfig",
             dependencies: [.product(name: "ConfigDSL", package: "kad")],
+            swiftSettings: [.swiftLanguageMode(.v6)]
+        ),
+        // The VRRP decoders: whole IPv4 datagrams, and IPv6 messages with their IP fields in front.
+        // Both assert the round-trip properties in VRRPFuzzSupport.
+        .target(
+            name: "VRRPFuzzSupport",
+            dependencies: [.product(name: "VRRPCore", package: "kad")],
+            swiftSettings: [.swiftLanguageMode(.v6)]
+        ),
+        .executableTarget(
+            name: "FuzzVRRPDatagram",
+            dependencies: ["VRRPFuzzSupport", .product(name: "VRRPCore", package: "kad")],
+            swiftSettings: [.swiftLanguageMode(.v6)]
+        ),
+        .executableTarget(
+            name: "FuzzVRRPMessage",
+            dependencies: ["VRRPFuzzSupport", .product(name: "VRRPCore", package: "kad")],
             swiftSettings: [.swiftLanguageMode(.v6)]
         ),
     ]
