@@ -66,7 +66,9 @@ public struct TrackerBinding: Sendable, Hashable {
     }
 
     /// The priority contribution and whether the status faults the router.
-    /// - Parameter ignoreWeight: true for sync-group members (only fault semantics apply).
+    /// - Parameters:
+    ///   - status: the object's latest status.
+    ///   - ignoreWeight: true for sync-group members (only fault semantics apply).
     public func evaluate(_ status: TrackerStatus, ignoreWeight: Bool) -> (delta: Int, fault: Bool) {
         switch status {
         case .unknown:

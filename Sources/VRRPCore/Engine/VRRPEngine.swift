@@ -72,7 +72,7 @@ public struct VRRPEngine: Sendable {
 
     public private(set) var routers: [VirtualRouter]
     public private(set) var syncGroups: [SyncGroupConfiguration]
-    /// Drops of packets that reached no router, by reason (index: ``VRRPDropReason/rawValue``).
+    /// Drops of packets that reached no router, by reason (index: `VRRPDropReason.rawValue`).
     public private(set) var unroutedDrops: [UInt64] = Array(repeating: 0, count: VRRPDropReason.allCases.count)
     var demux: [Key: Int] = [:]
     var byName: [String: Int] = [:]

@@ -150,11 +150,11 @@ public struct VRRPCounters: Sendable, Hashable {
     /// Adverts that passed every check and reached the state machine.
     public var advertisementsReceived: UInt64 = 0
     public var priorityZeroReceived: UInt64 = 0
-    /// Received adverts by the checksum form that verified (index: ``VRRPChecksumForm/rawValue``).
+    /// Received adverts by the checksum form that verified (index: `VRRPChecksumForm.rawValue`).
     public var receivedByChecksumForm: [UInt64] = Array(repeating: 0, count: VRRPChecksumForm.allCases.count)
-    /// Drops by reason (index: ``VRRPDropReason/rawValue``).
+    /// Drops by reason (index: `VRRPDropReason.rawValue`).
     public var drops: [UInt64] = Array(repeating: 0, count: VRRPDropReason.allCases.count)
-    /// Transitions by target state (index: ``VRRPState/rawValue``).
+    /// Transitions by target state (index: `VRRPState.rawValue`).
     public var transitionsTo: [UInt64] = Array(repeating: 0, count: VRRPState.allCases.count)
     public var addressListMismatches: UInt64 = 0
     public var intervalMismatches: UInt64 = 0

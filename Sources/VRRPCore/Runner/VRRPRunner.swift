@@ -89,6 +89,11 @@ public final class VRRPRunner<C: Clock, Transport: VRRPTransport, AddressPlane: 
     let outbox: AsyncStream<VRRPRunnerEvent>.Continuation
 
     /// - Parameters:
+    ///   - engine: the routers and sync groups to run (the runner owns it from now on).
+    ///   - clock: the time source: `SuspendingClock` for a daemon, ``ManualClock`` in tests.
+    ///   - transport: sends adverts.
+    ///   - addressPlane: adds and removes addresses, routes and rules, and sets Accept_Mode.
+    ///   - announcer: sends gratuitous ARPs and unsolicited neighbour advertisements.
     ///   - lateTimerThreshold: a wake-up this late or later is reported as ``VRRPRunnerEvent/lateTimer(by:)``.
     public init(engine: VRRPEngine, clock: C, transport: Transport, addressPlane: AddressPlane,
                 announcer: Announcer, lateTimerThreshold: Duration = .milliseconds(50)) {
