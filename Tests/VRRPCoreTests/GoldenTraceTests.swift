@@ -449,3 +449,29 @@ fileprivate func expectTrace(_ sim: Simulation, _ expected: String, from: VRRPIn
         #expect(sim.measurements.count == 2 && sim.measurements.allSatisfy { $0.elapsed == .nanoseconds(609_375_000) })
     }
 }
+
+@Suite("Simulation: reloads")
+struct SimulationReloadTests {
+    @Test("reloading both routers every 250 ms, during the election and after it, changes nothing on the wire")
+    func reloadStorm() throws {
+        var quiet = try ClassicPair(p1: 150, p2: 100)
+        var stormy = try ClassicPair(p1: 150, p2: 100)
+        var t = VRRPInstant.zero
+        while t < .seconds(30) {
+            t = t + .milliseconds(250)
+            stormy.sim.reload(stormy.r1, at: t)
+            stormy.sim.reload(stormy.r2, at: t)
+        }
+        quiet.sim.run(until: .seconds(30))
+        stormy.sim.run(until: .seconds(30))
+        // The same transitions at the same instants, and the same number of adverts.
+        let transitions: (Simulation) -> [String] = { sim in
+            sim.trace.lines().filter { $0.contains(" -> ") }
+        }
+        #expect(transitions(stormy.sim) == transitions(quiet.sim))
+        #expect(transitions(quiet.sim).contains("3414.0625ms r1 > VI_1 BACKUP -> MASTER (master down timer expired)"))
+        #expect(stormy.sim.statistics.advertisementsSent == quiet.sim.statistics.advertisementsSent)
+        #expect(stormy.sim.violations.isEmpty)
+        #expect(stormy.sim.trace.lines().filter { $0.hasSuffix("reload") }.count == 240)
+    }
+}

@@ -288,6 +288,9 @@ public struct Simulation: Sendable {
         inject(.priority(node: node, instance: instance, priority), at: time)
     }
     /// A new fault model for a segment.
+    /// Reloads the node's configuration at `time` (see ``SimulationFault/reload(node:)``).
+    public mutating func reload(_ node: Int, at time: VRRPInstant) { inject(.reload(node: node), at: time) }
+
     public mutating func setNetwork(_ segment: Int, _ faults: SimulationFaultModel, at time: VRRPInstant) {
         inject(.network(segment: segment, faults), at: time)
     }
@@ -581,6 +584,10 @@ public struct Simulation: Sendable {
         // Which components this fault disturbs.
         let affected: [Int]
         switch fault {
+        case .reload(let n):
+            // A reload must not disturb anything: no component is marked as disturbed.
+            if options.trace != .off { record(n, .fault(fault)) }
+            affected = []
         case .partition(let s, _), .heal(let s), .network(let s, _):
             if options.trace != .off { record(nil, .fault(fault)) }
             affected = [segments[s].component]
@@ -651,6 +658,19 @@ public struct Simulation: Sendable {
                 nodes[n].trackers.append((id, status))
             }
             if life[n] == .running { feed(n, .trackerChanged(id, status)) }
+        case .reload(let n):
+            guard life[n] == .running else { return }
+            statistics.inputs += 1
+            var buffer: [VRRPEngine.Action] = []
+            do {
+                buffer = try engines[n].reload(routers: nodes[n].configurations, syncGroups: nodes[n].syncGroups, now: now)
+            } catch {
+                return
+            }
+            touchedGroups.removeAll(keepingCapacity: true)
+            for a in buffer { perform(n, a) }
+            scheduleTimer(n)
+            if options.checkInvariants && !touchedGroups.isEmpty { checkTouchedGroups() }
         case .priority(let n, let instance, let p):
             if let k = nodes[n].configurations.firstIndex(where: { $0.name == instance }), p != 0 {
                 nodes[n].configurations[k].priority = p

@@ -23,6 +23,8 @@ public struct SimulationChaos: Sendable, Hashable {
         case priority
         /// A segment gets ``SimulationChaos/degradedNetwork``, then its own model back.
         case network
+        /// The node reloads its (unchanged) configuration: nothing may change on the wire.
+        case reload
     }
 
     public var start: VRRPInstant
@@ -103,6 +105,8 @@ extension Simulation {
                     setPriority(n, instance: name, p, at: t)
                     setPriority(n, instance: name, original.priority, at: back)
                 }
+            case .reload:
+                reload(n, at: t)
             case .network:
                 guard !segments.isEmpty else { continue }
                 let s = chaosRNG.int(in: 0...(segments.count - 1))

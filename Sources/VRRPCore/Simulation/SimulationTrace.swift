@@ -162,6 +162,7 @@ public struct SimulationTrace: Sendable, CustomStringConvertible {
         case .interface(_, let name, let up): return "link \(name) \(up ? "up" : "down")"
         case .tracker(_, let id, let s): return "tracker \(id) \(s)"
         case .priority(_, let instance, let p): return "priority \(instance) \(p)"
+        case .reload: return "reload"
         case .network(_, let m):
             return "network loss \(m.loss) duplication \(m.duplication) delay \(SimulationTrace.format(m.minimumDelay))"
                 + "...\(SimulationTrace.format(m.maximumDelay)) reordering \(m.reordering)"

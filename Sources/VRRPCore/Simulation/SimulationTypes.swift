@@ -66,6 +66,10 @@ public enum SimulationFault: Sendable, Hashable {
     case priority(node: Int, instance: String, UInt8)
     /// A new fault model for a segment.
     case network(segment: Int, SimulationFaultModel)
+    /// The node re-reads its configuration (SIGHUP): ``VRRPEngine/reload(routers:syncGroups:now:)``
+    /// with the node's current configurations. Matched instances keep their state, so a reload
+    /// is not a disturbance: the invariants are checked straight through it.
+    case reload(node: Int)
 }
 
 /// How much of the run ``Simulation/trace`` records.
