@@ -77,8 +77,9 @@ struct EngineReloadTests {
             try await runner.reload(routers: [T.config(priority: 0)], syncGroups: [])
         }
         try await runner.reload(routers: [], syncGroups: [])
-        await eventually("the retirement") { ports.entries.count == 5 }
-        #expect(ports.entries.suffix(2) == ["send eth0 192.0.2.1->224.0.0.18 vrid 51 prio 0", "remove [192.0.2.100/24] eth0"])
+        await eventually("the retirement") { ports.entries.count == 6 }
+        #expect(ports.entries.suffix(3) == ["send eth0 192.0.2.1->224.0.0.18 vrid 51 prio 0",
+                                            "cancel announcements [192.0.2.100] eth0", "remove [192.0.2.100/24] eth0"])
         runner.stop()
         await loop.value
     }

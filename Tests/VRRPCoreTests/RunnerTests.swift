@@ -28,6 +28,9 @@ final class Recorder: VRRPTransport, VRRPAddressPlane, VRRPAnnouncer, @unchecked
     func announce(_ addresses: [VirtualAddress], rounds: Int, interface: String, virtualRouterID: UInt8) async throws {
         append("announce \(addresses.map(\.address)) x\(rounds) \(interface)")
     }
+    func cancelAnnouncements(_ addresses: [VirtualAddress], interface: String) async {
+        append("cancel announcements \(addresses.map(\.address)) \(interface)")
+    }
 }
 
 /// Collects a runner's events.
@@ -101,7 +104,7 @@ struct RunnerTests {
         runner.submit(.packet(T.advert(from: "192.0.2.9", priority: 255), interface: "eth0"))
         runner.submit(.packet(T.advert(priority: 100, vrid: 99), interface: "eth0"))
         await eventually("BACKUP") { log.all.contains { if case .transition(_, _, .backup, _, _) = $0 { true } else { false } } }
-        #expect(ports.entries.last == "remove [192.0.2.100/24] eth0")
+        #expect(ports.entries.suffix(2) == ["cancel announcements [192.0.2.100] eth0", "remove [192.0.2.100/24] eth0"])
         await eventually("the unrouted drop") { log.all.contains(.drop(instance: nil, reason: .unknownVirtualRouter, source: T.ip("192.0.2.2"))) }
         _ = clock
         runner.stop()

@@ -28,7 +28,7 @@ public struct NetLinuxError: Error, Sendable, Hashable, CustomStringConvertible 
         case .fileExists: return "already exists"
         case .noSuchProcess: return "no such object"
         case .noSuchAddressOrDevice, .operationNotSupportedByDevice: return "no such device"
-        case .notPermitted: return "operation not permitted (CAP_NET_ADMIN is needed)"
+        case .notPermitted: return "operation not permitted"
         case .permissionDenied: return "permission denied"
         case .noBufferSpace: return "no buffer space (the kernel dropped messages)"
         default:

@@ -26,4 +26,14 @@ public protocol VRRPAddressPlane: Sendable {
 public protocol VRRPAnnouncer: Sendable {
     /// Sends `rounds` announcements for each of `addresses` (paced by the implementation).
     func announce(_ addresses: [VirtualAddress], rounds: Int, interface: String, virtualRouterID: UInt8) async throws
+
+    /// Drops announcements for `addresses` that pacing still holds back: the router no longer
+    /// owns them (it left MASTER), and a late announcement would pull traffic back from the
+    /// new master. The runner calls this before removing addresses.
+    func cancelAnnouncements(_ addresses: [VirtualAddress], interface: String) async
+}
+
+extension VRRPAnnouncer {
+    /// An announcer that never holds announcements back has nothing to cancel.
+    public func cancelAnnouncements(_ addresses: [VirtualAddress], interface: String) async {}
 }

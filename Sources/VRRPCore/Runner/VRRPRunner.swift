@@ -217,7 +217,9 @@ public final class VRRPRunner<C: Clock, Transport: VRRPTransport, AddressPlane: 
                 try await transport.send(advert, source: c.primaryAddress, destination: destination,
                                          checksumForm: form, interface: c.interface)
             case .addAddresses(let list): try await addressPlane.add(list, interface: c.interface)
-            case .removeAddresses(let list): try await addressPlane.remove(list, interface: c.interface)
+            case .removeAddresses(let list):
+                await announcer.cancelAnnouncements(list, interface: c.interface)
+                try await addressPlane.remove(list, interface: c.interface)
             case .addRoutes(let list): try await addressPlane.add(list)
             case .removeRoutes(let list): try await addressPlane.remove(list)
             case .addRules(let list): try await addressPlane.add(list)
