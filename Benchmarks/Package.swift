@@ -8,6 +8,8 @@
 // - compare.sh times `kad check` against `keepalived -t` on the same files;
 // - vrrp-bench measures VRRPCore's packet codec (decode+validate, encode) in-process, per packet;
 //   vrrp-allocs.sh checks with valgrind that its hot path allocates nothing.
+// - transport-bench sends adverts through NetLinux's VRRP transport between two network
+//   namespaces (system calls, allocations, adverts per second); transport-bench.sh runs it.
 import PackageDescription
 
 let package = Package(
@@ -34,6 +36,15 @@ let package = Package(
         .executableTarget(
             name: "vrrp-bench",
             dependencies: [
+                .product(name: "VRRPCore", package: "kad"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: [.swiftLanguageMode(.v6)]
+        ),
+        .executableTarget(
+            name: "transport-bench",
+            dependencies: [
+                .product(name: "NetLinux", package: "kad"),
                 .product(name: "VRRPCore", package: "kad"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],

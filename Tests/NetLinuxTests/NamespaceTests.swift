@@ -3,6 +3,7 @@ import SystemPackage
 import Testing
 @testable import NetLinux
 
+extension HostAccessSuites {
 @Suite("Network namespaces", .serialized)
 struct NamespaceTests {
     @Test("code run in a namespace sees that namespace's interfaces; the caller's thread does not move")
@@ -36,4 +37,5 @@ struct NamespaceTests {
         #expect(NetLinuxError("adding 192.0.2.100/24 to eth0", .fileExists).description
                 == "adding 192.0.2.100/24 to eth0: already exists")
     }
+}
 }
