@@ -299,6 +299,12 @@ public final class LinuxAnnouncer<C: Clock>: VRRPAnnouncer, Sendable where C.Dur
         }
     }
 
+    /// The ``VRRPAnnouncer`` hook: drops queued announcements for addresses the router no
+    /// longer owns (see ``cancelPending(_:interface:)``).
+    public func cancelAnnouncements(_ addresses: [VirtualAddress], interface: String) async {
+        cancelPending(addresses, interface: interface)
+    }
+
     /// Drops queued (not yet sent) announcements of `addresses`, for example when the
     /// addresses are removed because the router left MASTER: a late announcement would
     /// pull traffic back from the new master.
