@@ -7,11 +7,22 @@ cd "$(dirname "$0")/.."
 need=()
 dpkg -s libcap-dev >/dev/null 2>&1 || need+=(libcap-dev)
 dpkg -s iproute2 >/dev/null 2>&1 || need+=(iproute2)
+# capsh: the capability tests compare kad's own reading with it.
+dpkg -s libcap2-bin >/dev/null 2>&1 || need+=(libcap2-bin)
+# The interop tests run the real keepalived as a peer; its service must never start.
+dpkg -s keepalived >/dev/null 2>&1 || need+=(keepalived)
 if [ ${#need[@]} -gt 0 ]; then
     echo "installing: ${need[*]}"
+    created_policy=0
+    if [ ! -e /usr/sbin/policy-rc.d ]; then
+        printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d
+        chmod +x /usr/sbin/policy-rc.d
+        created_policy=1
+    fi
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -qq
     apt-get install -y -qq "${need[@]}" >/dev/null
+    if [ "$created_policy" = 1 ]; then rm -f /usr/sbin/policy-rc.d; fi
 fi
 
 # Build once, and refuse warnings in the project's own code.

@@ -30,7 +30,13 @@ struct NamespaceTests {
     @Test("a forced errno from the system-call table surfaces as a typed error")
     func mockedSyscall() {
         var calls = SystemCalls.live
-        calls.socket = { _, _, _ in errno = EPERM; return -1 }
+        // Only the call under test fails: a raw socket for protocol 112.
+        let live = SystemCalls.live
+        calls.socket = { domain, type, proto in
+            guard proto == 112 && domain == AF_INET else { return live.socket(domain, type, proto) }
+            errno = EPERM
+            return -1
+        }
         SystemCalls.withOverride(calls) {
             #expect(throws: Errno.notPermitted) { _ = try SocketDescriptor.open(domain: AF_INET, type: CInt(SOCK_RAW.rawValue), protocol: 112) }
         }
