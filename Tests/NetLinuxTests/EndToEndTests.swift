@@ -41,21 +41,6 @@ final class LinuxNode: @unchecked Sendable {
 extension HostAccessSuites {
     @Suite("End to end: VRRPCore over NetLinux in namespaces", .serialized)
     struct EndToEndTests {
-        /// Whether `address` is configured on eth0 in node `i`.
-        func holds(_ lan: TestLAN, _ i: Int, _ address: String) -> Bool {
-            ((try? lan.ip(i, "-o", "addr", "show", "dev", "eth0")) ?? "").contains(" \(address)/")
-        }
-
-        func waitFor(_ what: String, within limit: Duration, _ condition: () -> Bool) async -> Duration? {
-            let clock = ContinuousClock()
-            let start = clock.now
-            while clock.now - start < limit {
-                if condition() { return clock.now - start }
-                try? await Task.sleep(for: .milliseconds(2))
-            }
-            Issue.record("\(what) did not happen within \(limit)")
-            return nil
-        }
 
         @Test("two nodes elect a master that installs the VIP; a graceful stop hands it over within Skew_Time plus scheduling")
         func electionAndHandover() async throws {
@@ -79,11 +64,11 @@ extension HostAccessSuites {
             let low = try LinuxNode(namespace: lan.path(1), router: config(1, priority: 100))
             low.start()
             high.start()
-            let elected = await waitFor("the P=150 node taking the VIP", within: .seconds(5)) { holds(lan, 0, "192.0.2.100") }
+            let elected = await waitUntil("the P=150 node taking the VIP", within: .seconds(5)) { lan.holds(0, "192.0.2.100") }
             #expect(elected != nil)
             // Let a few adverts flow, then check there is exactly one holder.
             try await Task.sleep(for: .milliseconds(300))
-            #expect(holds(lan, 0, "192.0.2.100") && !holds(lan, 1, "192.0.2.100"))
+            #expect(lan.holds(0, "192.0.2.100") && !lan.holds(1, "192.0.2.100"))
             let lowState = await low.runner.snapshot().engine.routers[0]
             #expect(lowState.state == .backup)
             #expect(lowState.masterAddress == IPAddress("192.0.2.1"))
@@ -91,10 +76,10 @@ extension HostAccessSuites {
 
             // Graceful stop of the master: priority 0, VIP removed, the backup takes over after Skew_Time.
             high.runner.submit(.shutdown)
-            let handover = await waitFor("the backup taking the VIP", within: .seconds(2)) { holds(lan, 1, "192.0.2.100") }
+            let handover = await waitUntil("the backup taking the VIP", within: .seconds(2)) { lan.holds(1, "192.0.2.100") }
             print("priority-0 handover observed after \(handover.map { "\($0)" } ?? "-") (Skew_Time 60.9 ms)")
             #expect(handover != nil && handover! < .milliseconds(600))
-            _ = await waitFor("the old master dropping the VIP", within: .seconds(1)) { !holds(lan, 0, "192.0.2.100") }
+            _ = await waitUntil("the old master dropping the VIP", within: .seconds(1)) { !lan.holds(0, "192.0.2.100") }
             let taken = await low.runner.snapshot().engine.routers[0]
             #expect(taken.state == .master)
             #expect(taken.counters.priorityZeroReceived == 1)

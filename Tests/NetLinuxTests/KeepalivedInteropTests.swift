@@ -70,20 +70,6 @@ extension HostAccessSuites {
             return c
         }
 
-        func holds(_ lan: TestLAN, _ i: Int) -> Bool {
-            ((try? lan.ip(i, "-o", "addr", "show", "dev", "eth0")) ?? "").contains(" 192.0.2.100/")
-        }
-
-        func waitFor(_ what: String, within limit: Duration, _ condition: () -> Bool) async -> Duration? {
-            let clock = ContinuousClock()
-            let start = clock.now
-            while clock.now - start < limit {
-                if condition() { return clock.now - start }
-                try? await Task.sleep(for: .milliseconds(2))
-            }
-            Issue.record("\(what) did not happen within \(limit)")
-            return nil
-        }
 
         func available() -> Bool {
             guard Integration.available() else { return false }
@@ -107,14 +93,14 @@ extension HostAccessSuites {
             defer { keepalived.stop() }
             let kad = try LinuxNode(namespace: lan.path(0), router: Self.kadConfig(priority: 150))
             kad.start()
-            #expect(await waitFor("kad taking the VIP", within: .seconds(5)) { holds(lan, 0) } != nil)
+            #expect(await waitUntil("kad taking the VIP", within: .seconds(5)) { lan.holds(0, "192.0.2.100") } != nil)
             try await Task.sleep(for: .seconds(1))
-            #expect(holds(lan, 0) && !holds(lan, 1), "keepalived accepted kad's adverts and stayed BACKUP")
+            #expect(lan.holds(0, "192.0.2.100") && !lan.holds(1, "192.0.2.100"), "keepalived accepted kad's adverts and stayed BACKUP")
             let router = await kad.runner.snapshot().engine.routers[0]
             #expect(router.state == .master)
             #expect(router.counters.totalDrops == 0)
             kad.runner.submit(.shutdown)
-            let handover = await waitFor("keepalived taking the VIP", within: .seconds(3)) { holds(lan, 1) }
+            let handover = await waitUntil("keepalived taking the VIP", within: .seconds(3)) { lan.holds(1, "192.0.2.100") }
             print("kad -> keepalived priority-0 handover: \(handover.map { "\($0)" } ?? "-") (Skew_Time 60.9 ms)")
             #expect(handover != nil && handover! < .seconds(1))
             await kad.stop()
@@ -127,7 +113,7 @@ extension HostAccessSuites {
             defer { lan.remove() }
             let keepalived = try KeepalivedPeer(namespace: lan.nodes[1], config: Self.keepalivedConfig(priority: 150))
             defer { keepalived.stop() }
-            #expect(await waitFor("keepalived taking the VIP", within: .seconds(5)) { holds(lan, 1) } != nil)
+            #expect(await waitUntil("keepalived taking the VIP", within: .seconds(5)) { lan.holds(1, "192.0.2.100") } != nil)
             let kad = try LinuxNode(namespace: lan.path(0), router: Self.kadConfig(priority: 100))
             kad.start()
             try await Task.sleep(for: .seconds(1))
@@ -136,9 +122,9 @@ extension HostAccessSuites {
             #expect(router.masterAddress == IPAddress("192.0.2.2"))
             #expect(router.counters.advertisementsReceived > 5 && router.counters.totalDrops == 0)
             #expect(router.counters.received(.pseudoHeader) == router.counters.advertisementsReceived)
-            #expect(!holds(lan, 0))
+            #expect(!lan.holds(0, "192.0.2.100"))
             keepalived.stop()
-            let takeover = await waitFor("kad taking the VIP", within: .seconds(3)) { holds(lan, 0) }
+            let takeover = await waitUntil("kad taking the VIP", within: .seconds(3)) { lan.holds(0, "192.0.2.100") }
             print("keepalived -> kad handover, measured from keepalived's exit: \(takeover.map { "\($0)" } ?? "-")")
             #expect(takeover != nil && takeover! < .seconds(1))
             await kad.stop()

@@ -110,3 +110,23 @@ final class TestLAN: @unchecked Sendable {
 
     deinit { remove() }
 }
+
+extension TestLAN {
+    /// Whether `address` is configured on eth0 of node `i` (`ip -o addr show dev eth0`).
+    func holds(_ i: Int, _ address: String) -> Bool {
+        ((try? ip(i, "-o", "addr", "show", "dev", "eth0")) ?? "").contains(" \(address)/")
+    }
+}
+
+/// Polls `condition` every 2 ms for up to `limit`; returns how long it took, or records an
+/// issue naming `what` and returns nil.
+func waitUntil(_ what: String, within limit: Duration, _ condition: () -> Bool) async -> Duration? {
+    let clock = ContinuousClock()
+    let start = clock.now
+    while clock.now - start < limit {
+        if condition() { return clock.now - start }
+        try? await Task.sleep(for: .milliseconds(2))
+    }
+    Issue.record("\(what) did not happen within \(limit)")
+    return nil
+}
