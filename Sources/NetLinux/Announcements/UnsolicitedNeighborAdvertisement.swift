@@ -155,7 +155,7 @@ public struct NeighborAdvertisement: Sendable, Hashable {
         let destination = IPAddress(family: .ipv6, from: bytes, at: 24)
         let flagWord = read32(message, 4)
         var sum = InternetChecksum()
-        addPseudoHeader(to: &sum, source: source, destination: destination, length: message.count)
+        sum.addPseudoHeader(source: source, destination: destination, protocol: icmpv6NextHeader, length: message.count)
         sum.add(UnsafeRawBufferPointer(rebasing: message[0..<2]))
         sum.add(UnsafeRawBufferPointer(rebasing: message[4...]))
         return NeighborAdvertisement(
@@ -169,15 +169,6 @@ public struct NeighborAdvertisement: Sendable, Hashable {
     /// ``parse(ipv6Packet:)`` over an array.
     public static func parse(ipv6Packet bytes: [UInt8]) throws(AnnouncementParseError) -> NeighborAdvertisement {
         try parsing(bytes) { raw throws(AnnouncementParseError) in try parse(ipv6Packet: raw) }
-    }
-
-    /// Adds the IPv6 pseudo-header of RFC 8200 §8.1 for ICMPv6 (RFC 4443 §2.3): source,
-    /// destination, the 32-bit upper-layer length, three zero bytes and next header 58.
-    static func addPseudoHeader(to sum: inout InternetChecksum, source: IPAddress, destination: IPAddress, length: Int) {
-        sum.add(source)
-        sum.add(destination)
-        sum.add(UInt32(truncatingIfNeeded: length))
-        sum.add(UInt32(icmpv6NextHeader))
     }
 
     public init(source: IPAddress, destination: IPAddress, hopLimit: UInt8, trafficClass: UInt8 = 0, flowLabel: UInt32 = 0,
@@ -282,7 +273,7 @@ public struct UnsolicitedNeighborAdvertisement: Sendable, Hashable {
         ip[65] = 1
         hardwareAddress.write(to: ip, at: 66)
         var sum = InternetChecksum()
-        NeighborAdvertisement.addPseudoHeader(to: &sum, source: address, destination: Self.allNodes, length: Self.messageLength)
+        sum.addPseudoHeader(source: address, destination: Self.allNodes, protocol: NeighborAdvertisement.icmpv6NextHeader, length: Self.messageLength)
         sum.add(UnsafeRawBufferPointer(rebasing: ip[40...]))
         ip.storeBytes(of: sum.checksum.bigEndian, toByteOffset: 42, as: UInt16.self)
         return Self.ipv6PacketLength

@@ -75,6 +75,22 @@ public struct InternetChecksum: Sendable {
     /// The checksum field's value: the one's-complement of ``sum`` (store it big-endian).
     @inlinable public var checksum: UInt16 { ~sum }
 
+    /// Adds the pseudo-header of the family of `source` (which `destination` must share):
+    /// IPv4 (RFC 768 style): source, destination, a zero byte, `protocol`, 16-bit length;
+    /// IPv6 (RFC 8200 §8.1): source, destination, 32-bit upper-layer length, three zero
+    /// bytes, next header `protocol`. VRRP uses protocol 112, ICMPv6 58.
+    public mutating func addPseudoHeader(source: IPAddress, destination: IPAddress, protocol proto: UInt8, length: Int) {
+        add(source)
+        add(destination)
+        if source.family == .ipv4 {
+            add(UInt16(proto))
+            add(UInt16(truncatingIfNeeded: length))
+        } else {
+            add(UInt32(truncatingIfNeeded: length))
+            add(UInt32(proto))
+        }
+    }
+
     // MARK: Arithmetic
 
     /// `a + b` with the carry out of bit 63 added back in (end-around carry).
@@ -224,16 +240,6 @@ public enum VRRPChecksum {
         guard version == .v3, form != .messageOnly else { return }
         precondition(source.family == destination.family, "source and destination of one family")
         let target = form == .pseudoHeaderMulticastGroup ? IPAddress.vrrpMulticastGroup(source.family) : destination
-        sum.add(source)
-        sum.add(target)
-        if source.family == .ipv4 {
-            // RFC 768-style: zero, protocol, 16-bit length.
-            sum.add(UInt16(ipProtocol))
-            sum.add(UInt16(truncatingIfNeeded: length))
-        } else {
-            // RFC 8200 §8.1: 32-bit upper-layer length, three zero bytes, next header.
-            sum.add(UInt32(truncatingIfNeeded: length))
-            sum.add(UInt32(ipProtocol))
-        }
+        sum.addPseudoHeader(source: source, destination: target, protocol: ipProtocol, length: length)
     }
 }
