@@ -15,8 +15,11 @@ public enum TrackedObjectKind: UInt8, Sendable, Hashable, CaseIterable, CustomSt
 
 /// Names one tracked object (`track_script chk_nginx` is `.init(.script, "chk_nginx")`).
 public struct TrackedObjectID: Sendable, Hashable, CustomStringConvertible {
+    /// What kind of object it is.
     public var kind: TrackedObjectKind
+    /// Its name in the configuration (or the interface name).
     public var name: String
+    /// Names an object.
     public init(_ kind: TrackedObjectKind, _ name: String) {
         self.kind = kind
         self.name = name
@@ -56,9 +59,13 @@ public enum TrackerStatus: Sendable, Hashable, CustomStringConvertible {
 /// An object that has not reported yet (``TrackerStatus/unknown``) contributes nothing,
 /// and faults a weight-0 binding (keepalived starts such an instance in FAULT).
 public struct TrackerBinding: Sendable, Hashable {
+    /// The object tracked.
     public var object: TrackedObjectID
+    /// The weight (0: failure means FAULT).
     public var weight: Int
+    /// `reverse`: flip the sign of the effect.
     public var reverse: Bool
+    /// A binding; weight 0 and no `reverse` by default, as keepalived.
     public init(_ object: TrackedObjectID, weight: Int = 0, reverse: Bool = false) {
         self.object = object
         self.weight = weight

@@ -1,8 +1,10 @@
 /// A sync group: virtual routers that fail over together (`vrrp_sync_group`).
 public struct SyncGroupConfiguration: Sendable, Hashable {
+    /// `vrrp_sync_group NAME`.
     public var name: String
     /// Member instance names.
     public var members: [String]
+    /// A group of the named instances.
     public init(name: String, members: [String]) {
         self.name = name
         self.members = members
@@ -70,7 +72,9 @@ public struct VRRPEngine: Sendable {
         var multicast: Bool
     }
 
+    /// The routers, in configuration order (their index is the one in ``Action/router(_:_:)``).
     public private(set) var routers: [VirtualRouter]
+    /// The sync groups.
     public private(set) var syncGroups: [SyncGroupConfiguration]
     /// Drops of packets that reached no router, by reason (index: `VRRPDropReason.rawValue`).
     public private(set) var unroutedDrops: [UInt64] = Array(repeating: 0, count: VRRPDropReason.allCases.count)

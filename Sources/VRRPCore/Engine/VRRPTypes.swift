@@ -145,10 +145,13 @@ public enum VRRPAction: Sendable, Hashable, CustomStringConvertible {
 
 /// Per-instance counters: every advert sent and received, every drop reason, every transition.
 public struct VRRPCounters: Sendable, Hashable {
+    /// Adverts handed to the transport (one per destination).
     public var advertisementsSent: UInt64 = 0
+    /// Priority-0 adverts sent (resigning).
     public var priorityZeroSent: UInt64 = 0
     /// Adverts that passed every check and reached the state machine.
     public var advertisementsReceived: UInt64 = 0
+    /// Priority-0 adverts received.
     public var priorityZeroReceived: UInt64 = 0
     /// Received adverts by the checksum form that verified (index: `VRRPChecksumForm.rawValue`).
     public var receivedByChecksumForm: [UInt64] = Array(repeating: 0, count: VRRPChecksumForm.allCases.count)
@@ -156,15 +159,23 @@ public struct VRRPCounters: Sendable, Hashable {
     public var drops: [UInt64] = Array(repeating: 0, count: VRRPDropReason.allCases.count)
     /// Transitions by target state (index: `VRRPState.rawValue`).
     public var transitionsTo: [UInt64] = Array(repeating: 0, count: VRRPState.allCases.count)
+    /// Adverts whose address list differed from ours.
     public var addressListMismatches: UInt64 = 0
+    /// VRRPv3 adverts whose interval differed from ours.
     public var intervalMismatches: UInt64 = 0
+    /// Losing adverts heard while MASTER (split-brain signs).
     public var lowerPriorityReceivedAsMaster: UInt64 = 0
+    /// Gratuitous ARP / NA bursts requested.
     public var announcementBursts: UInt64 = 0
 
+    /// All counters at zero.
     public init() {}
 
+    /// Drops for `reason`.
     public func drops(_ reason: VRRPDropReason) -> UInt64 { drops[Int(reason.rawValue)] }
+    /// Transitions into `state`.
     public func transitions(to state: VRRPState) -> UInt64 { transitionsTo[Int(state.rawValue)] }
+    /// Accepted adverts that verified in `form`.
     public func received(_ form: VRRPChecksumForm) -> UInt64 { receivedByChecksumForm[Int(form.rawValue)] }
     /// All drops.
     public var totalDrops: UInt64 { drops.reduce(0, +) }

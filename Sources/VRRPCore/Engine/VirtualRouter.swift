@@ -47,6 +47,7 @@ public struct VirtualRouter: Sendable {
 
     /// The running configuration (with `vrrp_strict`'s forced values applied).
     public private(set) var configuration: VirtualRouterConfiguration
+    /// The current state.
     public private(set) var state: VRRPState = .initialize
     /// Base priority plus tracker weights, clamped to 1…254; 255 for the owner.
     public private(set) var effectivePriority: UInt8
@@ -55,6 +56,7 @@ public struct VirtualRouter: Sendable {
     public private(set) var masterAdvertisementInterval: UInt16
     /// The current master's address as far as we know (ourselves when MASTER).
     public private(set) var masterAddress: IPAddress?
+    /// Everything counted so far.
     public private(set) var counters = VRRPCounters()
     /// Why the instance is (or would be) in FAULT; empty when healthy.
     public private(set) var faultReasons: [FaultReason] = []

@@ -15,7 +15,9 @@
 public struct VirtualRouterConfiguration: Sendable, Hashable {
     /// The instance name, used in notifications and logs (`vrrp_instance NAME`).
     public var name: String
+    /// `virtual_router_id`, 1–255.
     public var virtualRouterID: UInt8
+    /// IPv4 or IPv6 (from the addresses when not given).
     public var family: IPAddressFamily
     /// VRRPv2 (keepalived's default for IPv4) or VRRPv3 (always for IPv6).
     public var version: VRRPVersion
@@ -40,7 +42,9 @@ public struct VirtualRouterConfiguration: Sendable, Hashable {
     public var addresses: [VirtualAddress] = []
     /// Installed on MASTER but not advertised (`virtual_ipaddress_excluded`).
     public var excludedAddresses: [VirtualAddress] = []
+    /// Routes installed on MASTER (`virtual_routes`).
     public var routes: [VirtualRoute] = []
+    /// Rules installed on MASTER (`virtual_rules`).
     public var rules: [VirtualRule] = []
     /// Unicast peers; empty means multicast.
     public var unicastPeers: [UnicastPeer] = []
@@ -74,6 +78,7 @@ public struct VirtualRouterConfiguration: Sendable, Hashable {
     public var strict: Bool = false
     /// `dont_track_primary`: the own interface going down does not fault the instance.
     public var dontTrackPrimary: Bool = false
+    /// The gratuitous ARP / NA schedule.
     public var garp: AnnouncementSchedule = AnnouncementSchedule()
     /// `vrrp_startup_delay`: wait this long after startup before running.
     public var startupDelay: Duration = .zero
@@ -83,6 +88,7 @@ public struct VirtualRouterConfiguration: Sendable, Hashable {
     /// for sync-group members unless `sync_group_tracking_weight` is set.
     public var ignoreTrackerWeights: Bool = false
 
+    /// A configuration with keepalived's defaults; family and version follow the addresses (IPv6 is VRRPv3, IPv4 VRRPv2).
     public init(name: String, virtualRouterID: UInt8, family: IPAddressFamily? = nil, version: VRRPVersion? = nil,
                 interface: String, primaryAddress: IPAddress, addresses: [VirtualAddress] = []) {
         self.name = name
@@ -165,9 +171,13 @@ public struct VirtualRouterConfiguration: Sendable, Hashable {
 
 /// A unicast peer with its optional accepted TTL range (`unicast_peer { ADDR min_ttl N max_ttl M }`).
 public struct UnicastPeer: Sendable, Hashable {
+    /// The peer's address.
     public var address: IPAddress
+    /// `min_ttl`: lower TTLs are dropped.
     public var minimumTTL: UInt8?
+    /// `max_ttl`: higher TTLs are dropped.
     public var maximumTTL: UInt8?
+    /// A peer, with an optional TTL range.
     public init(_ address: IPAddress, minimumTTL: UInt8? = nil, maximumTTL: UInt8? = nil) {
         self.address = address
         self.minimumTTL = minimumTTL
@@ -191,6 +201,7 @@ public struct AnnouncementSchedule: Sendable, Hashable {
     /// Delay of the second lower-priority burst (`garp_lower_prio_delay`); `nil` means
     /// ``masterDelay``, zero means no second burst.
     public var lowerPriorityDelay: Duration? = nil
+    /// keepalived's defaults.
     public init() {}
 
     /// ``lowerPriorityRepeat`` with its default applied.
@@ -201,9 +212,13 @@ public struct AnnouncementSchedule: Sendable, Hashable {
 
 /// A configuration value no virtual router can run with (a local error: thrown, not counted).
 public struct VRRPConfigurationError: Error, Sendable, Hashable, CustomStringConvertible {
+    /// The instance's name.
     public var instance: String
+    /// The keyword or field at fault.
     public var field: String
+    /// What is wrong with it.
     public var message: String
+    /// An error about `field` of `instance`.
     public init(instance: String, field: String, message: String) {
         self.instance = instance
         self.field = field

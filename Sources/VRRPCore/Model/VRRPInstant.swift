@@ -8,6 +8,7 @@ public struct VRRPInstant: Sendable, Hashable, Comparable, CustomStringConvertib
     /// Nanoseconds since an arbitrary origin chosen by the caller.
     public var nanoseconds: Int64
 
+    /// The instant `nanoseconds` after the origin.
     @inlinable public init(nanoseconds: Int64) { self.nanoseconds = nanoseconds }
 
     /// The origin (0 ns).
@@ -20,15 +21,19 @@ public struct VRRPInstant: Sendable, Hashable, Comparable, CustomStringConvertib
         return VRRPInstant(nanoseconds: Int64(ns < 0 ? ns - 0.5 : ns + 0.5))
     }
 
+    /// The instant `duration` later.
     @inlinable public func advanced(by duration: Duration) -> VRRPInstant {
         VRRPInstant(nanoseconds: nanoseconds &+ duration.vrrpNanoseconds)
     }
 
+    /// The time from here to `other`.
     @inlinable public func duration(to other: VRRPInstant) -> Duration {
         .nanoseconds(other.nanoseconds &- nanoseconds)
     }
 
+    /// The instant `d` after `a`.
     @inlinable public static func + (a: VRRPInstant, d: Duration) -> VRRPInstant { a.advanced(by: d) }
+    /// The time from `b` to `a`.
     @inlinable public static func - (a: VRRPInstant, b: VRRPInstant) -> Duration { b.duration(to: a) }
     @inlinable public static func < (a: VRRPInstant, b: VRRPInstant) -> Bool { a.nanoseconds < b.nanoseconds }
 

@@ -67,7 +67,9 @@ public struct VRRPPassword: Sendable, Hashable, CustomStringConvertible {
 /// A decoded packet's list refers to the received bytes (no copy, no allocation);
 /// a list built from addresses owns its own bytes.
 public struct VRRPAddressList: Sendable, Hashable, RandomAccessCollection, CustomStringConvertible {
+    /// The family of every address in the list.
     public let family: IPAddressFamily
+    /// How many addresses the list holds.
     @usableFromInline let storage: [UInt8]
     @usableFromInline let offset: Int
     public let count: Int
@@ -92,7 +94,9 @@ public struct VRRPAddressList: Sendable, Hashable, RandomAccessCollection, Custo
         self.init(family: family, storage: bytes, offset: 0, count: addresses.count)
     }
 
+    /// Always 0.
     @inlinable public var startIndex: Int { 0 }
+    /// The number of addresses.
     @inlinable public var endIndex: Int { count }
 
     @inlinable public subscript(position: Int) -> IPAddress {
@@ -128,12 +132,15 @@ public struct VRRPAddressList: Sendable, Hashable, RandomAccessCollection, Custo
 /// centiseconds (a v2 packet's whole seconds × 100), and the v2-only authentication
 /// fields are `.none`/0 for v3.
 public struct VRRPAdvertisement: Sendable, Hashable {
+    /// VRRPv2 or VRRPv3.
     public var version: VRRPVersion
+    /// The VRID, 1–255.
     public var virtualRouterID: UInt8
     /// 255 = address owner, 1–254 = backup priority, 0 = the master is resigning.
     public var priority: UInt8
     /// Centiseconds: v3's 12-bit Max Adver Int, or v2's seconds × 100.
     public var advertisementInterval: UInt16
+    /// The virtual addresses advertised.
     public var addresses: VRRPAddressList
     /// v2 only (0 for v3): the raw Auth Type byte, kept as sent so that an unknown type
     /// can be reported rather than misread.
@@ -141,6 +148,7 @@ public struct VRRPAdvertisement: Sendable, Hashable {
     /// v2 only: the 8 Auth Data bytes (a NUL-padded password for type 1; SHOULD be 0 otherwise).
     public var authenticationData: UInt64
 
+    /// An advertisement; the authentication fields apply to VRRPv2 only.
     public init(version: VRRPVersion, virtualRouterID: UInt8, priority: UInt8, advertisementInterval: UInt16,
                 addresses: VRRPAddressList, authenticationType: UInt8 = 0, authenticationData: UInt64 = 0) {
         self.version = version

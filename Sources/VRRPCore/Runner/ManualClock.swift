@@ -9,10 +9,15 @@ import Synchronization
 /// clock.advance(by: .seconds(1))   // the sleeper wakes
 /// ```
 public final class ManualClock: Clock, @unchecked Sendable {
+    /// A point on the manual clock: the time advanced since it was created.
     public struct Instant: InstantProtocol, Sendable, Hashable, Comparable {
+        /// Time since the clock was created.
         public var offset: Duration
+        /// An instant `offset` after the clock's creation.
         public init(offset: Duration) { self.offset = offset }
+        /// The instant `duration` later.
         public func advanced(by duration: Duration) -> Instant { Instant(offset: offset + duration) }
+        /// The time from here to `other`.
         public func duration(to other: Instant) -> Duration { other.offset - offset }
         public static func < (a: Instant, b: Instant) -> Bool { a.offset < b.offset }
     }
@@ -32,9 +37,12 @@ public final class ManualClock: Clock, @unchecked Sendable {
 
     let state = Mutex(State())
 
+    /// A clock at offset zero with no sleepers.
     public init() {}
 
+    /// The current instant (moves only with `advance`).
     public var now: Instant { state.withLock { $0.now } }
+    /// One nanosecond.
     public var minimumResolution: Duration { .nanoseconds(1) }
 
     /// How many tasks are sleeping on this clock.
@@ -43,6 +51,7 @@ public final class ManualClock: Clock, @unchecked Sendable {
     /// The earliest deadline any sleeper waits for.
     public var nextWakeUp: Instant? { state.withLock { $0.sleepers.map(\.deadline).min() } }
 
+    /// Suspends until `advance` moves time to `deadline` or past it; throws on cancellation.
     public func sleep(until deadline: Instant, tolerance: Duration? = nil) async throws {
         let id = state.withLock { s -> UInt64 in
             s.nextID += 1

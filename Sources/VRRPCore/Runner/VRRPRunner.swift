@@ -35,6 +35,7 @@ public struct VRRPRunnerStatistics: Sendable, Hashable {
     public var maximumLateness: Duration = .zero
     /// Wake-ups by lateness: < 1 ms, < 10 ms, < 100 ms, < 1 s, ≥ 1 s.
     public var latenessBuckets: [UInt64] = [0, 0, 0, 0, 0]
+    /// Statistics at zero.
     public init() {}
 
     mutating func record(_ late: Duration, threshold: Duration) {
@@ -246,7 +247,9 @@ public final class VRRPRunner<C: Clock, Transport: VRRPTransport, AddressPlane: 
 
 /// What ``VRRPRunner/snapshot()`` returns.
 public struct VRRPRunnerSnapshot: Sendable {
+    /// A copy of the engine: states, priorities, timers, counters.
     public var engine: VRRPEngine
+    /// Timer lateness so far.
     public var statistics: VRRPRunnerStatistics
     /// The runner's time when the snapshot was taken.
     public var now: VRRPInstant
