@@ -59,8 +59,10 @@ let package = Package(
         // Fixtures are read by path (#filePath), not bundled.
         .testTarget(name: "VRRPCoreTests", dependencies: ["VRRPCore"], exclude: ["Fixtures"], swiftSettings: strict),
         .testTarget(name: "ConfigDSLTests", dependencies: ["ConfigDSL"], swiftSettings: strict),
-        .testTarget(name: "NetLinuxTests", dependencies: ["NetLinux"], swiftSettings: strict),
+        // Namespaces, shell commands and the integration-test gate, for the tests that need root.
+        .target(name: "IntegrationSupport", path: "Tests/IntegrationSupport", swiftSettings: strict),
+        .testTarget(name: "NetLinuxTests", dependencies: ["NetLinux", "IntegrationSupport"], swiftSettings: strict),
         .testTarget(name: "IPVSControlTests", dependencies: ["IPVSControl"], swiftSettings: strict),
-        .testTarget(name: "kadTests", dependencies: ["kad"], swiftSettings: strict),
+        .testTarget(name: "kadTests", dependencies: ["kad", "IntegrationSupport"], swiftSettings: strict),
     ]
 )

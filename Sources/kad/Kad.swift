@@ -2,16 +2,15 @@ import ArgumentParser
 
 /// The kad command: a keepalived-compatible high-availability daemon.
 @main
-struct Kad: ParsableCommand {
+struct Kad: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "kad",
         abstract: "A keepalived-compatible high-availability daemon.",
         discussion: """
-            kad reads keepalived.conf. Today it checks configurations (kad check) and decodes \
-            VRRP, ARP and NA packets from captures (kad inspect); the daemon (kad run), status \
-            and the demo arrive with later work.
+            kad reads keepalived.conf. kad run is the VRRP daemon; kad check checks a \
+            configuration like keepalived -t; kad inspect decodes VRRP, ARP and NA packets.
             """,
         version: "0.1.0",
-        subcommands: [Check.self, Inspect.self, Keywords.self]
+        subcommands: [Run.self, Check.self, Inspect.self, Keywords.self]
     )
 }

@@ -4,6 +4,7 @@ import Glibc
 import Foundation
 import Synchronization
 import SystemPackage
+import IntegrationSupport
 import Testing
 import VRRPCore
 @testable import NetLinux

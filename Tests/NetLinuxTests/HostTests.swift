@@ -1,6 +1,7 @@
 import Foundation
 import Synchronization
 import SystemPackage
+import IntegrationSupport
 import Testing
 import CNetLinux
 @testable import NetLinux

@@ -1,4 +1,5 @@
 import Foundation
+import IntegrationSupport
 import Testing
 import VRRPCore
 @testable import NetLinux

@@ -1,5 +1,6 @@
 import Foundation
 import SystemPackage
+import IntegrationSupport
 import Testing
 @testable import NetLinux
 

@@ -1,14 +1,16 @@
 import Foundation
 import Testing
 
+// Shared by the test targets that need root and network namespaces (NetLinuxTests, kadTests).
+
 /// Integration tests need root and network namespaces. Without them a test is skipped with
 /// a message, except under `KAD_REQUIRE_INTEGRATION=1` (set by `.ci/run`), where the skip
 /// is a failure.
-enum Integration {
-    static let required = ProcessInfo.processInfo.environment["KAD_REQUIRE_INTEGRATION"] == "1"
+public enum Integration {
+    public static let required = ProcessInfo.processInfo.environment["KAD_REQUIRE_INTEGRATION"] == "1"
 
     /// Why integration tests cannot run here, or nil when they can.
-    static let unavailableReason: String? = {
+    public static let unavailableReason: String? = {
         if geteuid() != 0 { return "needs root" }
         if !FileManager.default.isExecutableFile(atPath: "/usr/sbin/ip") && !FileManager.default.isExecutableFile(atPath: "/sbin/ip") {
             return "needs iproute2 (ip)"
@@ -20,7 +22,7 @@ enum Integration {
     }()
 
     /// True when the test may go on; otherwise prints why it is skipped (or fails under CI).
-    static func available(_ test: String = #function) -> Bool {
+    public static func available(_ test: String = #function) -> Bool {
         guard let reason = unavailableReason else { return true }
         if required {
             Issue.record("integration test \(test) cannot run (\(reason)) but KAD_REQUIRE_INTEGRATION=1")
@@ -32,16 +34,21 @@ enum Integration {
 }
 
 /// Runs commands and reports failures with their output.
-enum Shell {
-    struct Failure: Error, CustomStringConvertible {
-        var command: [String]
-        var status: Int32
-        var output: String
-        var description: String { "\(command.joined(separator: " ")) exited \(status): \(output)" }
+public enum Shell {
+    public struct Failure: Error, CustomStringConvertible {
+        public var command: [String]
+        public var status: Int32
+        public var output: String
+        public var description: String { "\(command.joined(separator: " ")) exited \(status): \(output)" }
+        public init(command: [String], status: Int32, output: String) {
+            self.command = command
+            self.status = status
+            self.output = output
+        }
     }
 
     @discardableResult
-    static func run(_ command: [String]) throws -> String {
+    public static func run(_ command: [String]) throws -> String {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         p.arguments = command
@@ -60,13 +67,13 @@ enum Shell {
 /// A throwaway LAN: `count` namespaces, each with one veth `eth0` plugged into a bridge in
 /// a hub namespace. Addresses 192.0.2.(i+1)/24 and 2001:db8::(i+1)/64. Removed by `remove()`
 /// (call it in a `defer`), and by `deinit` as a fallback.
-final class TestLAN: @unchecked Sendable {
-    let prefix: String
-    let hub: String
-    let nodes: [String]
+public final class TestLAN: @unchecked Sendable {
+    public let prefix: String
+    public let hub: String
+    public let nodes: [String]
     private var removed = false
 
-    init(nodes count: Int, test: String = #function) throws {
+    public init(nodes count: Int, test: String = #function) throws {
         let tag = String(UInt32.random(in: 0...UInt32.max), radix: 36)
         prefix = "kadt-\(getpid())-\(tag)"
         hub = "\(prefix)-hub"
@@ -96,13 +103,13 @@ final class TestLAN: @unchecked Sendable {
     }
 
     /// The namespace path of node `i` (for ``NetworkNamespace/perform(inNamespaceAt:_:)``).
-    func path(_ i: Int) -> String { "/var/run/netns/\(nodes[i])" }
+    public func path(_ i: Int) -> String { "/var/run/netns/\(nodes[i])" }
 
     /// Runs `ip ARGS` inside node `i`.
     @discardableResult
-    func ip(_ i: Int, _ args: String...) throws -> String { try Shell.run(["ip", "-n", nodes[i]] + args) }
+    public func ip(_ i: Int, _ args: String...) throws -> String { try Shell.run(["ip", "-n", nodes[i]] + args) }
 
-    func remove() {
+    public func remove() {
         guard !removed else { return }
         removed = true
         for ns in nodes + [hub] { _ = try? Shell.run(["ip", "netns", "del", ns]) }
@@ -113,14 +120,14 @@ final class TestLAN: @unchecked Sendable {
 
 extension TestLAN {
     /// Whether `address` is configured on eth0 of node `i` (`ip -o addr show dev eth0`).
-    func holds(_ i: Int, _ address: String) -> Bool {
+    public func holds(_ i: Int, _ address: String) -> Bool {
         ((try? ip(i, "-o", "addr", "show", "dev", "eth0")) ?? "").contains(" \(address)/")
     }
 }
 
 /// Polls `condition` every 2 ms for up to `limit`; returns how long it took, or records an
 /// issue naming `what` and returns nil.
-func waitUntil(_ what: String, within limit: Duration, _ condition: () -> Bool) async -> Duration? {
+public func waitUntil(_ what: String, within limit: Duration, _ condition: () -> Bool) async -> Duration? {
     let clock = ContinuousClock()
     let start = clock.now
     while clock.now - start < limit {

@@ -1,0 +1,350 @@
+import ConfigDSL
+import Dispatch
+import Foundation
+import Logging
+import NetLinux
+import Synchronization
+import VRRPCore
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// What `kad run` was told on its command line.
+struct DaemonOptions: Sendable {
+    var configFile = "/etc/keepalived/keepalived.conf"
+    var scope = DaemonConfiguration.Scope()
+    var pidFile = "/run/kad.pid"
+    var controlSocket = "/run/kad/kad.sock"
+    /// `--metrics HOST:PORT`.
+    var metrics: String?
+    /// `-V/--dont-release-vrrp`.
+    var keepOnStop = false
+}
+
+/// The running daemon: VRRPCore's runner over NetLinux's adapters, fed by the link monitor and
+/// the trackers, observed by the log, the notify scripts and FIFO, the metrics and the control
+/// socket; driven by signals.
+///
+/// Everything that changes the daemon (start, reload, stop) happens on the one task that reads
+/// signals, in order; the runner's own loop carries out the protocol and never waits for that
+/// task, so a reload or a slow script never holds an advert back.
+final class Daemon: @unchecked Sendable {
+    typealias Runner = VRRPRunner<SuspendingClock, LinuxVRRPTransport, DaemonAddressPlane, LinuxAnnouncer<SuspendingClock>>
+
+    let options: DaemonOptions
+    let logger: Logger
+    let startedAt = Date()
+    let routeNetlink: RouteNetlink
+    let linuxPlane: LinuxAddressPlane
+    let addressPlane: DaemonAddressPlane
+    let transport = LinuxVRRPTransport()
+    let announcer: LinuxAnnouncer<SuspendingClock>
+    let runner: Runner
+    /// The configuration in force. Read and written only by the signal task.
+    private(set) var configuration: DaemonConfiguration
+    var reporter: LinkStateReporter?
+    var runnerTask: Task<Void, Never>?
+    var eventTask: Task<Void, Never>?
+    let pidFile: PidFile
+
+    /// Builds the daemon and everything it owns; nothing is sent before ``start()``.
+    private init(options: DaemonOptions, logger: Logger, configuration: DaemonConfiguration,
+                 routeNetlink: RouteNetlink, pidFile: PidFile) throws {
+        self.options = options
+        self.logger = logger
+        self.configuration = configuration
+        self.routeNetlink = routeNetlink
+        self.pidFile = pidFile
+        let log = logger
+        linuxPlane = LinuxAddressPlane(routeNetlink: routeNetlink) { log.debug("\($0)") }
+        addressPlane = DaemonAddressPlane(plane: linuxPlane, keepOnStop: options.keepOnStop) { log.info("\($0)") }
+        announcer = LinuxAnnouncer(clock: SuspendingClock()) { failure in log.warning("gratuitous ARP/NA failed: \(failure)") }
+        let engine = try VRRPEngine(routers: configuration.vrrp.routers, syncGroups: configuration.vrrp.syncGroups)
+        runner = VRRPRunner(engine: engine, clock: SuspendingClock(), transport: transport,
+                            addressPlane: addressPlane, announcer: announcer)
+    }
+
+    // MARK: - Entry point
+
+    /// Runs the daemon until SIGTERM/SIGINT. Returns the process exit status (keepalived's:
+    /// 0 clean stop, 1 fatal, 2 configuration, 4 missing permission).
+    static func main(options: DaemonOptions, logger: Logger) async -> Int32 {
+        do {
+            try Capabilities.check()
+        } catch {
+            logger.critical("\(error)")
+            return 4
+        }
+        let pidFile: PidFile
+        do {
+            pidFile = try PidFile.acquire(options.pidFile)
+        } catch {
+            logger.critical("\(error)")
+            return 1
+        }
+        defer { pidFile.remove() }
+
+        let routeNetlink: RouteNetlink
+        do {
+            routeNetlink = try RouteNetlink()
+        } catch {
+            logger.critical("cannot open an rtnetlink socket: \(error)")
+            return 1
+        }
+        let resolver = PrimaryAddressResolver(routeNetlink: routeNetlink)
+        let configuration: DaemonConfiguration
+        switch DaemonConfiguration.load(path: options.configFile, scope: options.scope, primaryAddress: resolver.resolve) {
+        case .failure(let refusal):
+            for line in refusal.lines { logger.critical("\(line)") }
+            return refusal.exitStatus
+        case .success(let c):
+            configuration = c
+        }
+        for w in configuration.warnings { logger.warning("\(w)") }
+
+        let daemon: Daemon
+        do {
+            daemon = try Daemon(options: options, logger: logger, configuration: configuration,
+                                routeNetlink: routeNetlink, pidFile: pidFile)
+        } catch {
+            logger.critical("\(error)")
+            return 2
+        }
+        let signals = SignalStream([SIGTERM, SIGINT, SIGHUP, SIGUSR1, SIGUSR2])
+        do {
+            try await daemon.start()
+        } catch {
+            logger.critical("\(error)")
+            await daemon.stop()
+            return 1
+        }
+        for await signal in signals.stream {
+            switch signal {
+            case SIGHUP:
+                await daemon.reload()
+            case SIGUSR1, SIGUSR2:
+                await daemon.dump(stats: signal == SIGUSR2)
+            default:
+                logger.info("Stopping (signal \(signal))")
+                signals.cancel()
+            }
+        }
+        await daemon.stop()
+        logger.info("Stopped")
+        return 0
+    }
+
+    // MARK: - Start
+
+    func start() async throws {
+        logger.info("Starting kad \(Kad.configuration.version) with \(options.configFile): \(configuration.vrrp.routers.count) VRRP instance(s)")
+        removeLeftovers(configuration.vrrp)
+        installStatic(added: configuration.vrrp, removed: nil)
+        for socket in configuration.sockets {
+            do {
+                try transport.open(socket)
+            } catch {
+                throw DaemonError("cannot open the VRRP socket on \(socket.interface) (\(socket.family)): \(error)")
+            }
+        }
+        let runner = self.runner
+        try transport.startReceiving { runner.submit($0) }
+        let log = logger
+        reporter = try LinkStateReporter(log: { log.warning("\($0)") }, report: { runner.submit($0) })
+        eventTask = Task { [self] in
+            for await event in runner.events { self.handle(event) }
+        }
+        runner.submit(.startup)
+        runnerTask = Task { await runner.run() }
+    }
+
+    /// keepalived removes the addresses, routes and rules of its configuration that a previous
+    /// run left behind (a crash, a SIGKILL) before it starts.
+    func removeLeftovers(_ vrrp: VRRPTranslation.Result) {
+        let present = (try? routeNetlink.addresses()) ?? []
+        let links = Dictionary(((try? routeNetlink.links()) ?? []).map { ($0.index, $0.name) }, uniquingKeysWith: { a, _ in a })
+        for r in vrrp.routers {
+            for a in r.addresses + r.excludedAddresses {
+                let device = a.interface ?? r.interface
+                guard present.contains(where: { $0.address == a.address && links[$0.interfaceIndex] == device }) else { continue }
+                logger.info("(\(r.name)) removing \(a.address)/\(a.prefixLength) from \(device), left behind by an earlier run")
+                do { try linuxPlane.removeAddresses([a], interface: r.interface) } catch {
+                    logger.warning("(\(r.name)) could not remove the stale \(a.address) from \(device): \(error)")
+                }
+            }
+            // Routes and rules: removing one that is not there is harmless and quiet.
+            try? linuxPlane.removeRules(r.rules)
+            try? linuxPlane.removeRoutes(r.routes)
+        }
+    }
+
+    /// `static_ipaddress`, `static_routes`, `static_rules`: installed at start whatever the
+    /// VRRP state, updated by reloads, removed at stop.
+    func installStatic(added: VRRPTranslation.Result?, removed: VRRPTranslation.Result?) {
+        let newAddresses = added?.staticAddresses ?? [], oldAddresses = removed?.staticAddresses ?? []
+        let newRoutes = added?.staticRoutes ?? [], oldRoutes = removed?.staticRoutes ?? []
+        let newRules = added?.staticRules ?? [], oldRules = removed?.staticRules ?? []
+        let goneRules = oldRules.filter { !newRules.contains($0) }
+        let goneRoutes = oldRoutes.filter { !newRoutes.contains($0) }
+        let goneAddresses = oldAddresses.filter { !newAddresses.contains($0) }
+        do { try linuxPlane.removeRules(goneRules) } catch { logger.error("static_rules: \(error)") }
+        do { try linuxPlane.removeRoutes(goneRoutes) } catch { logger.error("static_routes: \(error)") }
+        for a in goneAddresses {
+            do { try linuxPlane.removeAddresses([a], interface: a.interface ?? "") } catch { logger.error("static_ipaddress: \(error)") }
+        }
+        for a in newAddresses where !oldAddresses.contains(a) {
+            do { try linuxPlane.addAddresses([a], interface: a.interface ?? "") } catch { logger.error("static_ipaddress: \(error)") }
+        }
+        do { try linuxPlane.addRoutes(newRoutes.filter { !oldRoutes.contains($0) }) } catch { logger.error("static_routes: \(error)") }
+        do { try linuxPlane.addRules(newRules.filter { !oldRules.contains($0) }) } catch { logger.error("static_rules: \(error)") }
+    }
+
+    // MARK: - Events
+
+    /// Every runner event, in order: the log (keepalived's wording), then the notifications
+    /// and the metrics.
+    func handle(_ event: VRRPRunnerEvent) {
+        switch event {
+        case .transition(let instance, let from, let to, let reason, let priority):
+            switch to {
+            case .master, .backup, .fault:
+                logger.info("(\(instance)) Entering \(to.keepalivedName) STATE (\(reason); was \(from.keepalivedName), priority \(priority))")
+            case .stop:
+                logger.info("(\(instance)) Stopped (was \(from.keepalivedName))")
+            default:
+                logger.info("(\(instance)) \(from.keepalivedName) -> \(to.keepalivedName) (\(reason))")
+            }
+        case .groupTransition(let group, let from, let to):
+            logger.info("VRRP_Group(\(group)) Syncing instances to \(to.keepalivedName) state (was \(from.keepalivedName))")
+        case .drop(let instance, let reason, let source):
+            dropLog.note(instance: instance, reason: reason, source: source, logger: logger)
+        case .notice(let instance, let notice):
+            switch notice {
+            case .ownerConflict, .masterReceivedLowerPriority: logger.warning("(\(instance)) \(notice)")
+            case .preemptDelayStarted, .waitingForSyncGroup, .backupDiscardedLowerPriority: logger.debug("(\(instance)) \(notice)")
+            default: logger.info("(\(instance)) \(notice)")
+            }
+        case .lateTimer(let by):
+            logger.warning("A timer expired \(by) late: kad itself was not scheduled in time")
+        case .portFailure(let instance, let action, let error):
+            logger.error("(\(instance)) \(action) failed: \(error)")
+        }
+    }
+
+    let dropLog = DropLog()
+
+    // MARK: - Reload
+
+    /// SIGHUP: re-read the file; run it if it is valid, else keep the running configuration.
+    func reload() async {
+        logger.info("Reloading \(options.configFile)")
+        let resolver = PrimaryAddressResolver(routeNetlink: routeNetlink)
+        let next: DaemonConfiguration
+        switch DaemonConfiguration.load(path: options.configFile, scope: options.scope, primaryAddress: resolver.resolve) {
+        case .failure(let refusal):
+            for line in refusal.lines { logger.error("\(line)") }
+            logger.error("Reload refused: the running configuration stays in force")
+            return
+        case .success(let c):
+            next = c
+        }
+        for w in next.warnings { logger.warning("\(w)") }
+        // Sockets: new (interface, family) pairs get a socket; a changed multicast group set on
+        // an open socket would need the socket reopened, which a reload does not do.
+        var opened: [VRRPSocket] = []
+        for wanted in next.sockets {
+            if let open = transport.socket(interface: wanted.interface, family: wanted.family) {
+                let missing = wanted.groups.filter { !open.configuration.groups.contains($0) }
+                if !missing.isEmpty {
+                    logger.error("Reload refused: joining \(missing.map(\.description).joined(separator: ", ")) on \(wanted.interface) needs a restart; the running configuration stays in force")
+                    for s in opened { s.close() }
+                    return
+                }
+                continue
+            }
+            do {
+                opened.append(try VRRPSocket(wanted))
+            } catch {
+                logger.error("Reload refused: cannot open the VRRP socket on \(wanted.interface) (\(wanted.family)): \(error)")
+                for s in opened { s.close() }
+                return
+            }
+        }
+        do {
+            try await runner.reload(routers: next.vrrp.routers, syncGroups: next.vrrp.syncGroups)
+        } catch {
+            logger.error("Reload refused: \(error); the running configuration stays in force")
+            for s in opened { s.close() }
+            return
+        }
+        for s in opened {
+            do { try transport.add(s) } catch { logger.error("\(error)") }
+        }
+        installStatic(added: next.vrrp, removed: configuration.vrrp)
+        let before = configuration
+        configuration = next
+        logger.info("Reload finished: \(next.vrrp.routers.count) VRRP instance(s) (was \(before.vrrp.routers.count))")
+    }
+
+    // MARK: - Dumps
+
+    func dump(stats: Bool) async {
+        let snapshot = await runner.snapshot()
+        logger.info("\(stats ? "Stats" : "Data") dump requested: \(snapshot.engine.routers.count) instance(s)")
+    }
+
+    // MARK: - Stop
+
+    /// SIGTERM: MASTERs send priority 0 and release their addresses (unless `-V`), STOP is
+    /// reported, static items are removed, everything is closed.
+    func stop() async {
+        addressPlane.stopping()
+        if let runnerTask {
+            runner.submit(.shutdown)
+            runner.stop()
+            await runnerTask.value
+        }
+        await eventTask?.value
+        reporter?.stop()
+        transport.close()
+        announcer.close()
+        if !options.keepOnStop {
+            installStatic(added: nil, removed: configuration.vrrp)
+        }
+    }
+}
+
+/// A fatal start-up problem, said plainly.
+struct DaemonError: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}
+
+extension VRRPState {
+    /// keepalived's spelling: MASTER, BACKUP, FAULT, INIT, STOP.
+    var keepalivedName: String { "\(self)".uppercased() }
+}
+
+/// Dropped packets are logged, but at most once every 10 s per (instance, reason), with the
+/// count since the last line: a flood of bad packets must not flood the log.
+final class DropLog: Sendable {
+    struct Key: Hashable { var instance: String?; var reason: String }
+    let state = Mutex<[Key: (last: ContinuousClock.Instant, suppressed: Int)]>([:])
+
+    func note(instance: String?, reason: VRRPDropReason, source: VRRPCore.IPAddress?, logger: Logger) {
+        let key = Key(instance: instance, reason: reason.identifier)
+        let now = ContinuousClock.now
+        let suppressed: Int? = state.withLock { s in
+            if let e = s[key], now - e.last < .seconds(10) {
+                s[key] = (e.last, e.suppressed + 1)
+                return nil
+            }
+            let n = s[key]?.suppressed ?? 0
+            s[key] = (now, 0)
+            return n
+        }
+        guard let suppressed else { return }
+        let more = suppressed > 0 ? " (and \(suppressed) more since the last report)" : ""
+        logger.info("(\(instance ?? "-")) dropped a packet from \(source.map(\.description) ?? "?"): \(reason)\(more)")
+    }
+}

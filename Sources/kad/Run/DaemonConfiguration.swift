@@ -1,0 +1,95 @@
+import ConfigDSL
+import NetLinux
+import VRRPCore
+
+/// A configuration file turned into what the daemon runs, or every reason it cannot be.
+///
+/// Used at start and at each SIGHUP: reading, validating and translating never touch the
+/// running daemon, so a bad file on reload leaves the old configuration running.
+struct DaemonConfiguration: Sendable {
+    /// The parsed file.
+    var model: KeepalivedConfig
+    /// Routers, sync groups and static items for VRRPCore.
+    var vrrp: VRRPTranslation.Result
+    /// Warnings to log (the file is still run).
+    var warnings: [String]
+
+    /// Why a file cannot be run: each line is a located diagnostic or a refusal naming the keyword.
+    struct Refusal: Error, Sendable, CustomStringConvertible {
+        /// keepalived's exit statuses: 2 for a configuration problem, 1 for anything else.
+        var exitStatus: Int32
+        var lines: [String]
+        var description: String { lines.joined(separator: "\n") }
+    }
+
+    /// What `kad run` was asked to run.
+    struct Scope: Sendable {
+        var configID: String?
+        /// `-P/--vrrp`: VRRP only; LVS blocks are ignored with a warning.
+        var vrrpOnly = false
+    }
+
+    /// Reads, validates and translates the file at `path`.
+    /// - Parameter primaryAddress: an interface's primary IPv4 / link-local IPv6 address.
+    static func load(path: String, scope: Scope,
+                     primaryAddress: VRRPTranslation.Resolver) -> Result<DaemonConfiguration, Refusal> {
+        var options = ConfigLoader.Options()
+        if let id = scope.configID { options.preprocessor = PreprocessorOptions(configID: id) }
+        // Unknown keywords are warnings, as keepalived treats them; interfaces are looked at
+        // when the instance starts (a missing one is a FAULT, not a refusal).
+        options.host = HostEnvironment(interfaceExists: nil, inspectScriptFiles: false)
+        let loaded = ConfigLoader(options: options).load(path: path)
+        if !loaded.isValid {
+            var lines = loaded.errors.map(\.description)
+            lines.append("\(path): \(loaded.errors.count) error\(loaded.errors.count == 1 ? "" : "s") (kad check -f \(path) shows them all with hints)")
+            return .failure(Refusal(exitStatus: loaded.exitStatus == 4 ? 1 : 2, lines: lines))
+        }
+        let model = loaded.config
+        var warnings = loaded.warnings.map(\.description)
+        var problems: [String] = []
+
+        let hasLVS = !model.virtualServers.isEmpty || !model.virtualServerGroups.isEmpty
+        if hasLVS {
+            if scope.vrrpOnly {
+                warnings.append("virtual_server blocks are ignored: -P/--vrrp runs only VRRP")
+            } else {
+                problems.append("virtual_server: IPVS and health checkers are not supported yet; run with -P/--vrrp to run only the VRRP part of this file")
+            }
+        }
+
+        let vrrp = VRRPTranslation.translate(model, primaryAddress: primaryAddress)
+        problems += vrrp.problems.map(\.description)
+        for r in vrrp.routers {
+            for t in r.trackers where t.object.kind == .process {
+                problems.append("vrrp_instance \(r.name): track_process \(t.object.name): not supported yet (kad has no process tracker)")
+            }
+        }
+        if !problems.isEmpty {
+            problems.append("\(path): kad cannot run this configuration (\(problems.count) problem\(problems.count == 1 ? "" : "s") above)")
+            return .failure(Refusal(exitStatus: 2, lines: problems))
+        }
+        if vrrp.routers.isEmpty {
+            warnings.append("\(path): no vrrp_instance: nothing to run until a reload adds one")
+        }
+        return .success(DaemonConfiguration(model: model, vrrp: vrrp, warnings: warnings))
+    }
+
+    /// The VRRP sockets the routers need.
+    var sockets: [VRRPSocketConfiguration] { VRRPSocketConfiguration.sockets(for: vrrp.routers) }
+}
+
+/// Looks up an interface's source address the way keepalived picks it: the first primary
+/// (non-secondary) IPv4 address, or the first link-local IPv6 address.
+struct PrimaryAddressResolver: Sendable {
+    let routeNetlink: RouteNetlink
+
+    func resolve(_ interface: String, _ family: VRRPCore.IPAddressFamily) -> VRRPCore.IPAddress? {
+        guard let link = try? routeNetlink.link(named: interface),
+              let addresses = try? routeNetlink.addresses(family: family, interfaceIndex: link.index) else { return nil }
+        let mine = addresses.filter { $0.interfaceIndex == link.index }
+        if family == .ipv4 {
+            return mine.first { !$0.flags.contains(.secondary) }?.address
+        }
+        return mine.first { $0.address.isIPv6LinkLocal }?.address
+    }
+}
