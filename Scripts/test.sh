@@ -11,6 +11,8 @@ dpkg -s iproute2 >/dev/null 2>&1 || need+=(iproute2)
 dpkg -s libcap2-bin >/dev/null 2>&1 || need+=(libcap2-bin)
 # The interop tests run the real keepalived as a peer; its service must never start.
 dpkg -s keepalived >/dev/null 2>&1 || need+=(keepalived)
+# The daemon tests time failovers from captures on the test LAN's bridge.
+dpkg -s tcpdump >/dev/null 2>&1 || need+=(tcpdump)
 if [ ${#need[@]} -gt 0 ]; then
     echo "installing: ${need[*]}"
     created_policy=0

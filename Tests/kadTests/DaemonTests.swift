@@ -1,0 +1,326 @@
+import Foundation
+import IntegrationSupport
+import Testing
+@testable import kad
+
+/// Whole `kad run` daemons (and keepalived 2.2.7 peers) in network namespaces joined by a
+/// bridge; what they put on the wire is captured on the bridge and timed by its timestamps.
+///
+/// The timings asserted here are protocol rules (a backup never takes over before its
+/// Master_Down_Interval) and generous upper bounds; the measured numbers are printed, and the
+/// comparisons with keepalived live in the benchmarks (Docs/benchmarks.md).
+@Suite("kad run: daemons in namespaces", .serialized)
+struct DaemonTests {
+    /// One LAN, a capture on its bridge, a scratch directory; all removed at the end.
+    final class Bench: @unchecked Sendable {
+        let lan: TestLAN
+        let scratch: ScratchDirectory
+        var capture: BridgeCapture?
+        var nodes: [KadNode] = []
+
+        init(nodes: Int, capture: Bool = true, test: String = #function) async throws {
+            lan = try TestLAN(nodes: nodes)
+            scratch = try ScratchDirectory("daemon")
+            if capture, BridgeCapture.available { self.capture = try await BridgeCapture(lan: lan, directory: scratch.path) }
+        }
+
+        func kad(_ i: Int, _ config: String, _ arguments: [String] = [], name: String? = nil) throws -> KadNode {
+            let n = try KadNode(lan: lan, i, scratch: scratch, config: config, arguments: arguments, name: name)
+            nodes.append(n)
+            return n
+        }
+
+        func wire() async -> WireLog {
+            guard let capture else { return WireLog(pcap: []) }
+            self.capture = nil
+            return WireLog(pcap: await capture.stop())
+        }
+
+        /// Every node's log, for a failing expectation's message.
+        var logs: String { nodes.map { "--- \($0.configPath)\n\($0.log)" }.joined(separator: "\n") }
+
+        func finish() {
+            for n in nodes { n.process.kill9() }
+            lan.remove()
+            scratch.remove()
+        }
+    }
+
+    static var ready: Bool {
+        guard Integration.available() else { return false }
+        if !BridgeCapture.available {
+            if Integration.required { Issue.record("tcpdump is missing: the daemon tests read timings from captures") }
+            else { print("skipped: tcpdump is missing") }
+            return false
+        }
+        return true
+    }
+
+    @Test("election by priority, crash failover no sooner than Master_Down_Interval, a restart after SIGKILL removes the stale VIP, SIGTERM leaves nothing behind")
+    func electionCrashRestart() async throws {
+        guard Self.ready else { return }
+        let b = try await Bench(nodes: 2)
+        defer { b.finish() }
+        let high = try b.kad(0, vrrpConfig(priority: 150))
+        let low = try b.kad(1, vrrpConfig(priority: 100))
+        let elected = await waitUntil("the P=150 node taking the VIP", within: .seconds(5)) { b.lan.holds(0, "192.0.2.100") }
+        #expect(elected != nil, "\(b.logs)")
+        try await Task.sleep(for: .milliseconds(400))
+        #expect(b.lan.holds(0, "192.0.2.100") && !b.lan.holds(1, "192.0.2.100"), "\(b.logs)")
+
+        high.process.kill9()
+        let took = await waitUntil("the backup taking over after the crash", within: .seconds(3)) { b.lan.holds(1, "192.0.2.100") }
+        #expect(took != nil, "\(b.logs)")
+        #expect(b.lan.holds(0, "192.0.2.100"), "a SIGKILLed daemon cannot clean up: the stale VIP stays")
+
+        // Restart: the stale VIP is removed first, then the P=150 node preempts again.
+        let again = try b.kad(0, vrrpConfig(priority: 150), name: "kad0-restart")
+        #expect(await again.process.waitForLog("left behind by an earlier run", within: .seconds(3)), "\(again.log)")
+        let back = await waitUntil("the restarted node preempting", within: .seconds(5)) {
+            b.lan.holds(0, "192.0.2.100") && !b.lan.holds(1, "192.0.2.100")
+        }
+        #expect(back != nil, "\(b.logs)")
+
+        let wire = await b.wire()
+        // Crash failover, on the wire: the last advert of 192.0.2.1 before the gap, then the
+        // first one from 192.0.2.2 with its own priority.
+        let fromLow = wire.events.first { if case .advert("192.0.2.2", 51, 100) = $0.kind { true } else { false } }
+        if let fromLow, let lastHigh = wire.events.last(where: {
+            $0.nanoseconds < fromLow.nanoseconds && { if case .advert("192.0.2.1", 51, 150) = $0.kind { true } else { false } }($0)
+        }) {
+            let gap = Duration(nanoseconds: fromLow.nanoseconds - lastHigh.nanoseconds)
+            // MDI for P=100 at 100 ms: 3 × 100 + 156 × 100 / 256 = 360.9 ms.
+            print("crash failover: last master advert → first backup advert \(gap.milliseconds) ms (Master_Down_Interval 360.9 ms)")
+            #expect(gap >= .milliseconds(350), "took over before Master_Down_Interval")
+            #expect(gap < .milliseconds(1500))
+            let garp = wire.first(after: fromLow.nanoseconds - 1) { $0 == .garp(address: "192.0.2.100", mac: "02:00:00:00:00:02") }
+            #expect(garp != nil, "the new master announced the VIP")
+        } else {
+            Issue.record("no failover adverts captured")
+        }
+
+        #expect(await again.terminate() == 0, "\(again.log)")
+        #expect(await low.terminate() == 0, "\(low.log)")
+        #expect(!b.lan.holds(0, "192.0.2.100") && !b.lan.holds(1, "192.0.2.100"), "SIGTERM released every VIP")
+        #expect(again.log.contains("(VI_1) Entering MASTER STATE"))
+        #expect(low.log.contains("(VI_1) Entering BACKUP STATE"))
+    }
+
+    @Test("SIGTERM: the master sends priority 0, releases the VIP and exits 0 within 1 s; the backup takes over after Skew_Time")
+    func gracefulHandover() async throws {
+        guard Self.ready else { return }
+        let b = try await Bench(nodes: 2)
+        defer { b.finish() }
+        let high = try b.kad(0, vrrpConfig(priority: 150))
+        _ = try b.kad(1, vrrpConfig(priority: 100))
+        #expect(await waitUntil("election", within: .seconds(5)) { b.lan.holds(0, "192.0.2.100") } != nil, "\(b.logs)")
+        try await Task.sleep(for: .milliseconds(300))
+
+        let clock = ContinuousClock()
+        let sent = clock.now
+        high.process.signal(SIGTERM)
+        let status = await high.process.waitForExit(within: .seconds(3))
+        let exitTime = clock.now - sent
+        print("SIGTERM → exit in \(exitTime.milliseconds) ms")
+        #expect(status == 0, "\(high.log)")
+        #expect(exitTime < .seconds(1))
+        #expect(!b.lan.holds(0, "192.0.2.100"))
+        #expect(await waitUntil("the backup taking over", within: .seconds(2)) { b.lan.holds(1, "192.0.2.100") } != nil)
+
+        let wire = await b.wire()
+        guard let zero = wire.events.first(where: { $0.kind == .advert(source: "192.0.2.1", vrid: 51, priority: 0) }) else {
+            Issue.record("no priority-0 advert captured\n\(b.logs)")
+            return
+        }
+        guard let next = wire.first(after: zero.nanoseconds, where: { $0 == .advert(source: "192.0.2.2", vrid: 51, priority: 100) }) else {
+            Issue.record("the backup never advertised")
+            return
+        }
+        let gap = Duration(nanoseconds: next.nanoseconds - zero.nanoseconds)
+        // Skew_Time for P=100 at 100 ms: 156 × 100 / 256 = 60.9 ms.
+        print("priority-0 handover: \(gap.milliseconds) ms (Skew_Time 60.9 ms)")
+        #expect(gap >= .milliseconds(55))
+        #expect(gap < .milliseconds(600))
+        #expect(high.log.contains("(VI_1) Stopped"))
+    }
+
+    @Test("equal priorities: when two masters meet, the higher primary address stays MASTER")
+    func equalPriority() async throws {
+        guard Self.ready else { return }
+        let b = try await Bench(nodes: 2, capture: false)
+        defer { b.finish() }
+        // Partition the LAN (node 0's port leaves the bridge; its link stays up), so both
+        // become MASTER, then join them: a backup never preempts on a tie, two masters do.
+        try Shell.run(["ip", "-n", b.lan.hub, "link", "set", "p0", "nomaster"])
+        _ = try b.kad(0, vrrpConfig(priority: 100))
+        _ = try b.kad(1, vrrpConfig(priority: 100))
+        #expect(await waitUntil("two masters while partitioned", within: .seconds(5)) {
+            b.lan.holds(0, "192.0.2.100") && b.lan.holds(1, "192.0.2.100")
+        } != nil, "\(b.logs)")
+        try Shell.run(["ip", "-n", b.lan.hub, "link", "set", "p0", "master", "br0"])
+        let settled = await waitUntil("192.0.2.2 alone holding the VIP", within: .seconds(5)) {
+            b.lan.holds(1, "192.0.2.100") && !b.lan.holds(0, "192.0.2.100")
+        }
+        #expect(settled != nil, "\(b.logs)")
+        try await Task.sleep(for: .milliseconds(500))
+        #expect(b.lan.holds(1, "192.0.2.100") && !b.lan.holds(0, "192.0.2.100"), "\(b.logs)")
+    }
+
+    @Test("nopreempt keeps a live lower-priority master; preempt_delay postpones the takeover")
+    func preemption() async throws {
+        guard Self.ready else { return }
+        let b = try await Bench(nodes: 2, capture: false)
+        defer { b.finish() }
+        _ = try b.kad(1, vrrpConfig(priority: 100))
+        #expect(await waitUntil("the P=100 node as master", within: .seconds(5)) { b.lan.holds(1, "192.0.2.100") } != nil)
+        let patient = try b.kad(0, vrrpConfig(priority: 150, extra: "nopreempt"))
+        try await Task.sleep(for: .milliseconds(1500))
+        #expect(b.lan.holds(1, "192.0.2.100") && !b.lan.holds(0, "192.0.2.100"), "nopreempt: \(b.logs)")
+        #expect(await patient.terminate() == 0)
+
+        let clock = ContinuousClock()
+        let start = clock.now
+        _ = try b.kad(0, vrrpConfig(priority: 150, extra: "preempt_delay 1"), name: "kad0-delay")
+        let took = await waitUntil("the delayed preemption", within: .seconds(5)) { b.lan.holds(0, "192.0.2.100") }
+        #expect(took != nil, "\(b.logs)")
+        let after = clock.now - start
+        print("preempt_delay 1: took over \(after.milliseconds) ms after start")
+        #expect(after >= .seconds(1), "preempted before preempt_delay")
+    }
+
+    @Test("IPv6: the master sends unsolicited neighbour advertisements with the Override flag")
+    func ipv6() async throws {
+        guard Self.ready else { return }
+        let b = try await Bench(nodes: 2)
+        defer { b.finish() }
+        let v6 = ["fe80::100/64", "2001:db8::100/64"]
+        _ = try b.kad(0, vrrpConfig(priority: 150, vips: v6))
+        _ = try b.kad(1, vrrpConfig(priority: 100, vips: v6))
+        #expect(await waitUntil("the v6 VIP on the master", within: .seconds(5)) { b.lan.holds(0, "2001:db8::100") } != nil, "\(b.logs)")
+        try await Task.sleep(for: .milliseconds(300))
+        #expect(!b.lan.holds(1, "2001:db8::100"))
+        let wire = await b.wire()
+        #expect(wire.events.contains { $0.kind == .neighborAdvertisement(target: "2001:db8::100", override: true) }, "\(wire.events.map(\.kind))")
+        #expect(wire.events.contains { if case .advert(let s, 51, 150) = $0.kind { s.hasPrefix("fe80::") } else { false } })
+    }
+
+    @Test("unicast peers elect a master without multicast")
+    func unicast() async throws {
+        guard Self.ready else { return }
+        let b = try await Bench(nodes: 2, capture: false)
+        defer { b.finish() }
+        func extra(_ me: Int) -> String {
+            "unicast_src_ip \(lanAddress(me))\n    unicast_peer {\n        \(lanAddress(1 - me))\n    }"
+        }
+        _ = try b.kad(0, vrrpConfig(priority: 150, extra: extra(0)))
+        _ = try b.kad(1, vrrpConfig(priority: 100, extra: extra(1)))
+        #expect(await waitUntil("unicast election", within: .seconds(5)) { b.lan.holds(0, "192.0.2.100") } != nil, "\(b.logs)")
+        try await Task.sleep(for: .milliseconds(500))
+        #expect(!b.lan.holds(1, "192.0.2.100"), "\(b.logs)")
+    }
+
+    @Test("PASS authentication: matching passwords elect one master; a mismatch is dropped and logged")
+    func passAuthentication() async throws {
+        guard Self.ready else { return }
+        let b = try await Bench(nodes: 2, capture: false)
+        defer { b.finish() }
+        func auth(_ p: String) -> String { "authentication {\n        auth_type PASS\n        auth_pass \(p)\n    }" }
+        _ = try b.kad(0, vrrpConfig(priority: 150, version: 2, interval: "1", extra: auth("secret1")))
+        let low = try b.kad(1, vrrpConfig(priority: 100, version: 2, interval: "1", extra: auth("secret1")))
+        #expect(await waitUntil("election", within: .seconds(6)) { b.lan.holds(0, "192.0.2.100") } != nil, "\(b.logs)")
+        try await Task.sleep(for: .milliseconds(1200))
+        #expect(!b.lan.holds(1, "192.0.2.100"), "\(b.logs)")
+        #expect(await low.terminate() == 0)
+
+        let wrong = try b.kad(1, vrrpConfig(priority: 100, version: 2, interval: "1", extra: auth("other")), name: "kad1-wrong")
+        #expect(await waitUntil("the mismatched node becoming master too", within: .seconds(6)) { b.lan.holds(1, "192.0.2.100") } != nil)
+        #expect(await wrong.process.waitForLog("authentication", within: .seconds(3)), "\(wrong.log)")
+    }
+
+    @Test("track_interface: a tracked link going down puts the master in FAULT, and its return brings it back")
+    func trackInterface() async throws {
+        guard Self.ready else { return }
+        let b = try await Bench(nodes: 2, capture: false)
+        defer { b.finish() }
+        try b.lan.ip(0, "link", "add", "trk0", "type", "veth", "peer", "name", "trk1")
+        try b.lan.ip(0, "link", "set", "trk0", "up")
+        try b.lan.ip(0, "link", "set", "trk1", "up")
+        let tracked = "track_interface {\n        trk0\n    }"
+        let high = try b.kad(0, vrrpConfig(priority: 150, extra: tracked))
+        _ = try b.kad(1, vrrpConfig(priority: 100))
+        #expect(await waitUntil("election", within: .seconds(5)) { b.lan.holds(0, "192.0.2.100") } != nil, "\(b.logs)")
+        try b.lan.ip(0, "link", "set", "trk1", "down")
+        #expect(await waitUntil("failover on the tracked link's loss", within: .seconds(3)) {
+            b.lan.holds(1, "192.0.2.100") && !b.lan.holds(0, "192.0.2.100")
+        } != nil, "\(b.logs)")
+        #expect(high.log.contains("(VI_1) Entering FAULT STATE"), "\(high.log)")
+        try b.lan.ip(0, "link", "set", "trk1", "up")
+        #expect(await waitUntil("the master's return", within: .seconds(3)) {
+            b.lan.holds(0, "192.0.2.100") && !b.lan.holds(1, "192.0.2.100")
+        } != nil, "\(b.logs)")
+    }
+
+    @Test("SIGHUP: an added VIP is installed with no transition and no re-election; an invalid file keeps the running configuration")
+    func reload() async throws {
+        guard Self.ready else { return }
+        let b = try await Bench(nodes: 2)
+        defer { b.finish() }
+        let high = try b.kad(0, vrrpConfig(priority: 150))
+        let low = try b.kad(1, vrrpConfig(priority: 100))
+        #expect(await waitUntil("election", within: .seconds(5)) { b.lan.holds(0, "192.0.2.100") } != nil, "\(b.logs)")
+        try await Task.sleep(for: .milliseconds(300))
+        let transitionsBefore = high.log.components(separatedBy: "Entering").count + low.log.components(separatedBy: "Entering").count
+
+        try high.rewrite(vrrpConfig(priority: 150, vips: ["192.0.2.100/24", "192.0.2.101/24"]))
+        high.process.signal(SIGHUP)
+        #expect(await waitUntil("the added VIP", within: .seconds(3)) { b.lan.holds(0, "192.0.2.101") } != nil, "\(high.log)")
+        #expect(b.lan.holds(0, "192.0.2.100"))
+
+        try high.rewrite("vrrp_instance VI_1 {\n    interface eth0\n    virtual_router_id 300\n")
+        high.process.signal(SIGHUP)
+        #expect(await high.process.waitForLog("Reload refused", within: .seconds(3)), "\(high.log)")
+        try await Task.sleep(for: .milliseconds(400))
+        #expect(b.lan.holds(0, "192.0.2.100") && b.lan.holds(0, "192.0.2.101") && !b.lan.holds(1, "192.0.2.100"))
+        let transitionsAfter = high.log.components(separatedBy: "Entering").count + low.log.components(separatedBy: "Entering").count
+        #expect(transitionsAfter == transitionsBefore, "a reload caused a transition:\n\(b.logs)")
+
+        let wire = await b.wire()
+        // The master kept advertising every 100 ms across both reloads.
+        let adverts = wire.adverts(from: "192.0.2.1").filter { if case .advert(_, _, 150) = $0.kind { true } else { false } }
+        let gaps = zip(adverts.dropFirst(), adverts).map { Duration(nanoseconds: $0.nanoseconds - $1.nanoseconds) }
+        #expect(adverts.count > 10)
+        #expect(gaps.allSatisfy { $0 < .milliseconds(250) }, "largest gap between adverts: \(gaps.max().map { "\($0)" } ?? "-")")
+    }
+
+    @Test("interop: kad master and keepalived backup, then keepalived master and kad backup, with priority-0 handovers")
+    func keepalivedInterop() async throws {
+        guard Self.ready else { return }
+        guard KeepalivedNode.binary != nil else {
+            if Integration.required { Issue.record("keepalived is not installed") } else { print("skipped: keepalived is not installed") }
+            return
+        }
+        let b = try await Bench(nodes: 2)
+        defer { b.finish() }
+        // kad (150) and keepalived (100).
+        let kad = try b.kad(0, vrrpConfig(priority: 150))
+        let keepalived = try KeepalivedNode(lan: b.lan, 1, scratch: b.scratch, config: vrrpConfig(priority: 100))
+        defer { keepalived.process.kill9() }
+        #expect(await waitUntil("kad as master", within: .seconds(5)) { b.lan.holds(0, "192.0.2.100") } != nil, "\(b.logs)\n\(keepalived.log)")
+        try await Task.sleep(for: .milliseconds(500))
+        #expect(!b.lan.holds(1, "192.0.2.100"), "\(keepalived.log)")
+        #expect(await kad.terminate() == 0)
+        #expect(await waitUntil("keepalived taking over from kad", within: .seconds(2)) { b.lan.holds(1, "192.0.2.100") } != nil)
+
+        // kad comes back at 50: keepalived stays master; keepalived stops: kad takes over.
+        let kadLow = try b.kad(0, vrrpConfig(priority: 50), name: "kad0-low")
+        #expect(await kadLow.process.waitForLog("Entering BACKUP STATE", within: .seconds(3)))
+        try await Task.sleep(for: .milliseconds(600))
+        #expect(!b.lan.holds(0, "192.0.2.100") && b.lan.holds(1, "192.0.2.100"), "\(kadLow.log)")
+        keepalived.process.signal(SIGTERM)
+        #expect(await waitUntil("kad taking over from keepalived", within: .seconds(2)) { b.lan.holds(0, "192.0.2.100") } != nil,
+                "\(kadLow.log)\n\(keepalived.log)")
+        _ = await keepalived.process.waitForExit(within: .seconds(5))
+        #expect(kadLow.log.contains("Entering MASTER STATE"))
+        #expect(!kadLow.log.contains("dropped a packet"), "kad dropped keepalived's adverts:\n\(kadLow.log)")
+    }
+}
