@@ -323,4 +323,17 @@ struct DaemonTests {
         #expect(kadLow.log.contains("Entering MASTER STATE"))
         #expect(!kadLow.log.contains("dropped a packet"), "kad dropped keepalived's adverts:\n\(kadLow.log)")
     }
+
+    @Test("kad demo --fast: election, crash failover, return, stop, and no namespace left behind")
+    func demo() async throws {
+        guard Self.ready else { return }
+        let r = try KadProcess.run(["demo", "--fast"])
+        #expect(r.status == 0, "\(r.stdout)\n\(r.stderr)")
+        for step in ["A is MASTER and holds 192.0.2.111", "B holds 192.0.2.111 after", "A holds 192.0.2.111 again",
+                     "exit statuses: A 0, B 0; no address left: true", "cleaned up"] {
+            #expect(r.stdout.contains(step), "missing '\(step)' in:\n\(r.stdout)")
+        }
+        let left = try Shell.run(["ip", "netns", "list"])
+        #expect(!left.contains("kaddemo"), "namespaces left behind: \(left)")
+    }
 }
