@@ -69,21 +69,6 @@ final class Daemon: @unchecked Sendable {
     /// Runs the daemon until SIGTERM/SIGINT. Returns the process exit status (keepalived's:
     /// 0 clean stop, 1 fatal, 2 configuration, 4 missing permission).
     static func main(options: DaemonOptions, logger: Logger) async -> Int32 {
-        do {
-            try Capabilities.check()
-        } catch {
-            logger.critical("\(error)")
-            return 4
-        }
-        let pidFile: PidFile
-        do {
-            pidFile = try PidFile.acquire(options.pidFile)
-        } catch {
-            logger.critical("\(error)")
-            return 1
-        }
-        defer { pidFile.remove() }
-
         let routeNetlink: RouteNetlink
         do {
             routeNetlink = try RouteNetlink()
@@ -101,6 +86,22 @@ final class Daemon: @unchecked Sendable {
             configuration = c
         }
         for w in configuration.warnings { logger.warning("\(w)") }
+
+        // The file first (its problems are worth seeing whoever runs kad), then permissions.
+        do {
+            try Capabilities.check()
+        } catch {
+            logger.critical("\(error)")
+            return 4
+        }
+        let pidFile: PidFile
+        do {
+            pidFile = try PidFile.acquire(options.pidFile)
+        } catch {
+            logger.critical("\(error)")
+            return 1
+        }
+        defer { pidFile.remove() }
 
         let daemon: Daemon
         do {

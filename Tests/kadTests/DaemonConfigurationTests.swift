@@ -1,0 +1,101 @@
+import ConfigDSL
+import Foundation
+import Testing
+import VRRPCore
+@testable import kad
+
+@Suite("kad run: what a configuration becomes, or why it is refused")
+struct DaemonConfigurationTests {
+    static func load(_ text: String, vrrpOnly: Bool = false) throws -> Result<DaemonConfiguration, DaemonConfiguration.Refusal> {
+        let dir = NSTemporaryDirectory() + "kad-dc-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let path = dir + "/keepalived.conf"
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        return DaemonConfiguration.load(path: path, scope: .init(configID: "node1", vrrpOnly: vrrpOnly)) { _, family in
+            family == .ipv4 ? VRRPCore.IPAddress("192.0.2.1") : VRRPCore.IPAddress("fe80::1")
+        }
+    }
+
+    static let instance = """
+        vrrp_instance VI_1 {
+            interface eth0
+            virtual_router_id 51
+            priority 100
+            virtual_ipaddress {
+                192.0.2.100/24
+            }
+        }
+
+        """
+    static let lvs = """
+        virtual_server 192.0.2.100 80 {
+            delay_loop 6
+            lb_algo rr
+            lb_kind NAT
+            protocol TCP
+            real_server 198.51.100.1 80 {
+                TCP_CHECK {
+                    connect_timeout 3
+                }
+            }
+        }
+
+        """
+
+    @Test func aPlainInstanceRuns() throws {
+        guard case .success(let c) = try Self.load(Self.instance) else { Issue.record("refused"); return }
+        #expect(c.vrrp.routers.map(\.name) == ["VI_1"])
+        #expect(c.vrrp.routers[0].primaryAddress == VRRPCore.IPAddress("192.0.2.1"))
+        #expect(c.sockets.map(\.interface) == ["eth0"])
+        #expect(c.warnings.isEmpty)
+    }
+
+    @Test func virtualServersAreRefusedUnlessVRRPOnly() throws {
+        guard case .failure(let r) = try Self.load(Self.instance + Self.lvs) else { Issue.record("ran LVS"); return }
+        #expect(r.exitStatus == 2)
+        #expect(r.lines.contains { $0.hasPrefix("virtual_server:") && $0.contains("-P/--vrrp") })
+        guard case .success(let c) = try Self.load(Self.instance + Self.lvs, vrrpOnly: true) else { Issue.record("refused with -P"); return }
+        #expect(c.warnings.contains { $0.contains("virtual_server blocks are ignored") })
+    }
+
+    @Test func unsupportedKeywordsAreNamed() throws {
+        let text = Self.instance.replacingOccurrences(of: "priority 100", with: "priority 100\n    use_vmac\n    track_process {\n        tp\n    }")
+            + "vrrp_track_process tp {\n    process nginx\n}\n"
+        guard case .failure(let r) = try Self.load(text) else { Issue.record("ran"); return }
+        #expect(r.exitStatus == 2)
+        #expect(r.lines.contains { $0.contains("vrrp_instance VI_1: use_vmac") })
+        #expect(r.lines.contains { $0.contains("track_process tp: not supported yet") })
+        #expect(r.lines.last?.contains("kad cannot run this configuration (2 problems above)") == true)
+    }
+
+    @Test func syntaxErrorsAreLocated() throws {
+        guard case .failure(let r) = try Self.load("vrrp_instance VI_1 {\n    interface eth0\n    virtual_router_id 300\n}\n") else {
+            Issue.record("ran"); return
+        }
+        #expect(r.exitStatus == 2)
+        #expect(r.lines.contains { $0.contains("keepalived.conf:3:") && $0.contains("300") })
+    }
+
+    @Test func noInstanceIsAWarningNotARefusal() throws {
+        guard case .success(let c) = try Self.load("global_defs {\n    router_id x\n}\n") else { Issue.record("refused"); return }
+        #expect(c.vrrp.routers.isEmpty)
+        #expect(c.warnings.contains { $0.contains("no vrrp_instance") })
+    }
+
+    @Test("kad run refuses an unsupported file with exit status 2 and the keyword named, before touching the network")
+    func refusalExitStatus() throws {
+        let dir = NSTemporaryDirectory() + "kad-dc-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let conf = dir + "/k.conf"
+        try Self.instance.replacingOccurrences(of: "priority 100", with: "priority 100\n    unicast_src_ip 192.0.2.1\n    use_vmac")
+            .write(toFile: conf, atomically: true, encoding: .utf8)
+        let r = try KadProcess.run(["run", "-l", "-f", conf, "-p", dir + "/pid", "--control-socket", dir + "/sock"])
+        #expect(r.status == 2)
+        #expect(r.stderr.contains("vrrp_instance VI_1: use_vmac"), "\(r.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: dir + "/pid"))
+        let bad = try KadProcess.run(["run", "-l", "-S", "local9", "-f", conf])
+        #expect(bad.status == 64 && bad.stderr.contains("-S/--log-facility local9"), "\(bad.stderr)")
+    }
+}
