@@ -336,4 +336,36 @@ struct DaemonTests {
         let left = try Shell.run(["ip", "netns", "list"])
         #expect(!left.contains("kaddemo"), "namespaces left behind: \(left)")
     }
+
+    @Test("an interface missing at start means FAULT until it appears; one deleted and created again gets its socket back")
+    func interfaceComesAndGoes() async throws {
+        guard Self.ready else { return }
+        let b = try await Bench(nodes: 2, capture: false)
+        defer { b.finish() }
+        func unplug() throws { try Shell.run(["ip", "-n", b.lan.hub, "link", "del", "p0"]) }
+        func plug() throws {
+            try Shell.run(["ip", "-n", b.lan.hub, "link", "add", "p0", "type", "veth", "peer", "name", "eth0", "netns", b.lan.nodes[0]])
+            try Shell.run(["ip", "-n", b.lan.hub, "link", "set", "p0", "master", "br0", "up"])
+            try b.lan.ip(0, "link", "set", "eth0", "up")
+            try b.lan.ip(0, "addr", "add", "192.0.2.1/24", "dev", "eth0")
+        }
+        try unplug()
+        let extra = "unicast_src_ip 192.0.2.1"  // no address to resolve while eth0 is missing
+        let high = try b.kad(0, vrrpConfig(priority: 150, extra: extra))
+        _ = try b.kad(1, vrrpConfig(priority: 100))
+        #expect(await high.process.waitForLog("interface eth0 does not exist", within: .seconds(3)), "\(high.log)")
+        #expect(await waitUntil("the other node as master", within: .seconds(5)) { b.lan.holds(1, "192.0.2.100") } != nil)
+        try plug()
+        #expect(await waitUntil("the P=150 node taking over once eth0 exists", within: .seconds(5)) {
+            b.lan.holds(0, "192.0.2.100") && !b.lan.holds(1, "192.0.2.100")
+        } != nil, "\(b.logs)")
+
+        try unplug()
+        #expect(await waitUntil("failover while eth0 is gone", within: .seconds(5)) { b.lan.holds(1, "192.0.2.100") } != nil)
+        try plug()
+        #expect(await high.process.waitForLog("VRRP socket was opened again", within: .seconds(3)), "\(high.log)")
+        #expect(await waitUntil("the P=150 node back on the new eth0", within: .seconds(5)) {
+            b.lan.holds(0, "192.0.2.100") && !b.lan.holds(1, "192.0.2.100")
+        } != nil, "\(b.logs)")
+    }
 }

@@ -29,6 +29,9 @@ public final class LinuxVRRPTransport: VRRPTransport {
         var sockets: [VRRPSocketKey: VRRPSocket] = [:]
         var order: [VRRPSocket] = []
         var loop: VRRPReceiveLoop?
+        /// Replaced sockets: no longer polled, closed with the transport (the receive thread
+        /// may still read one once, so they cannot be closed at once).
+        var retired: [VRRPSocket] = []
     }
 
     let state = Mutex(State())
@@ -84,6 +87,27 @@ public final class LinuxVRRPTransport: VRRPTransport {
         loop?.add(socket)
     }
 
+    /// Puts `socket` in place of the one for the same interface and family (or adds it).
+    ///
+    /// For an interface deleted and created again: the old socket stays bound to the old
+    /// interface index and hears nothing. The old socket is no longer polled nor used to send;
+    /// it is closed by ``close()``.
+    public func replace(with socket: VRRPSocket) {
+        let key = VRRPSocketKey(interface: socket.interface, family: socket.family)
+        let (loop, old) = state.withLock { s -> (VRRPReceiveLoop?, VRRPSocket?) in
+            let old = s.sockets[key]
+            s.sockets[key] = socket
+            if let old {
+                s.order.removeAll { $0 === old }
+                s.retired.append(old)
+            }
+            s.order.append(socket)
+            return (s.loop, old)
+        }
+        if let old { loop?.remove(old) }
+        loop?.add(socket)
+    }
+
     /// The socket for `interface` and `family`, if one is open.
     public func socket(interface: String, family: IPAddressFamily) -> VRRPSocket? {
         state.withLock { $0.sockets[VRRPSocketKey(interface: interface, family: family)] }
@@ -125,7 +149,7 @@ public final class LinuxVRRPTransport: VRRPTransport {
     public func close() {
         let (loop, sockets) = state.withLock { s -> (VRRPReceiveLoop?, [VRRPSocket]) in
             defer { s = State() }
-            return (s.loop, s.order)
+            return (s.loop, s.order + s.retired)
         }
         loop?.stop()
         for socket in sockets { socket.close() }

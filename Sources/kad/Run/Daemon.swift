@@ -141,7 +141,14 @@ final class Daemon: @unchecked Sendable {
         logger.info("Starting kad \(Kad.configuration.version) with \(options.configFile): \(configuration.vrrp.routers.count) VRRP instance(s)")
         removeLeftovers(configuration.vrrp)
         installStatic(added: configuration.vrrp, removed: nil)
+        wantedSockets.withLock { $0 = configuration.sockets }
         for socket in configuration.sockets {
+            if (try? routeNetlink.link(named: socket.interface)) == nil {
+                // keepalived's dynamic_interfaces behaviour: FAULT until the interface appears.
+                logger.error("interface \(socket.interface) does not exist: its instances stay in FAULT until it appears")
+                runner.submit(.interfaceChanged(socket.interface, up: false))
+                continue
+            }
             do {
                 try transport.open(socket)
             } catch {
@@ -151,12 +158,34 @@ final class Daemon: @unchecked Sendable {
         let runner = self.runner
         try transport.startReceiving { runner.submit($0) }
         let log = logger
-        reporter = try LinkStateReporter(log: { log.warning("\($0)") }, report: { runner.submit($0) })
+        reporter = try LinkStateReporter(log: { log.warning("\($0)") }, report: { [weak self] input in
+            runner.submit(input)
+            if case .interfaceChanged(let name, true) = input { self?.interfaceCameUp(name) }
+        })
         eventTask = Task { [self] in
             for await event in runner.events { self.handle(event) }
         }
         runner.submit(.startup)
         runnerTask = Task { await runner.run() }
+    }
+
+    /// The sockets the configuration in force needs (read by the link monitor's thread).
+    let wantedSockets = Mutex<[VRRPSocketConfiguration]>([])
+
+    /// An interface came up: open its socket if it was missing at start, or open it again if
+    /// the interface was deleted and created (the old socket is bound to the old index).
+    func interfaceCameUp(_ name: String) {
+        let wanted = wantedSockets.withLock { $0.filter { $0.interface == name } }
+        guard !wanted.isEmpty, let link = try? routeNetlink.link(named: name) else { return }
+        for w in wanted {
+            if let open = transport.socket(interface: name, family: w.family), open.interfaceIndex == link.index { continue }
+            do {
+                transport.replace(with: try VRRPSocket(w))
+                logger.info("\(name) (index \(link.index)) is back: its \(w.family) VRRP socket was opened again")
+            } catch {
+                logger.error("cannot open the VRRP socket on \(name) (\(w.family)): \(error)")
+            }
+        }
     }
 
     /// keepalived removes the addresses, routes and rules of its configuration that a previous
@@ -254,6 +283,11 @@ final class Daemon: @unchecked Sendable {
         // an open socket would need the socket reopened, which a reload does not do.
         var opened: [VRRPSocket] = []
         for wanted in next.sockets {
+            if (try? routeNetlink.link(named: wanted.interface)) == nil {
+                logger.error("interface \(wanted.interface) does not exist: its instances stay in FAULT until it appears")
+                runner.submit(.interfaceChanged(wanted.interface, up: false))
+                continue
+            }
             if let open = transport.socket(interface: wanted.interface, family: wanted.family) {
                 let missing = wanted.groups.filter { !open.configuration.groups.contains($0) }
                 if !missing.isEmpty {
@@ -281,6 +315,7 @@ final class Daemon: @unchecked Sendable {
         for s in opened {
             do { try transport.add(s) } catch { logger.error("\(error)") }
         }
+        wantedSockets.withLock { $0 = next.sockets }
         installStatic(added: next.vrrp, removed: configuration.vrrp)
         let before = configuration
         configuration = next
