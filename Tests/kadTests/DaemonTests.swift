@@ -24,8 +24,10 @@ struct DaemonTests {
             if capture, BridgeCapture.available { self.capture = try await BridgeCapture(lan: lan, directory: scratch.path) }
         }
 
-        func kad(_ i: Int, _ config: String, _ arguments: [String] = [], name: String? = nil) throws -> KadNode {
-            let n = try KadNode(lan: lan, i, scratch: scratch, config: config, arguments: arguments, name: name)
+        func kad(_ i: Int, _ config: String, _ arguments: [String] = [], name: String? = nil,
+                 environment: [String] = []) throws -> KadNode {
+            let n = try KadNode(lan: lan, i, scratch: scratch, config: config, arguments: arguments, name: name,
+                                environment: environment)
             nodes.append(n)
             return n
         }
@@ -367,5 +369,54 @@ struct DaemonTests {
         #expect(await waitUntil("the P=150 node back on the new eth0", within: .seconds(5)) {
             b.lan.holds(0, "192.0.2.100") && !b.lan.holds(1, "192.0.2.100")
         } != nil, "\(b.logs)")
+    }
+
+    @Test("a running daemon answers kad status, serves Prometheus metrics, writes the SIGUSR1/SIGUSR2 dumps; a second daemon on the same pid file is refused")
+    func observability() async throws {
+        guard Self.ready else { return }
+        let b = try await Bench(nodes: 2, capture: false)
+        defer { b.finish() }
+        let high = try b.kad(0, vrrpConfig(priority: 150), ["--metrics", "127.0.0.1:9464"],
+                             environment: ["KA_TMP_DIR=\(b.scratch.path)"])
+        let low = try b.kad(1, vrrpConfig(priority: 100))
+        #expect(await waitUntil("election", within: .seconds(5)) { b.lan.holds(0, "192.0.2.100") } != nil, "\(b.logs)")
+        try await Task.sleep(for: .milliseconds(300))
+
+        let text = try KadProcess.run(["status", "--control-socket", high.socketPath])
+        #expect(text.status == 0, "\(text.stderr)")
+        #expect(text.stdout.contains("VI_1") && text.stdout.contains("MASTER"), "\(text.stdout)")
+        let json = try KadProcess.run(["status", "--json", "--control-socket", low.socketPath])
+        #expect(json.status == 0, "\(json.stderr)")
+        #expect(json.stdout.contains("\"BACKUP\""), "\(json.stdout)")
+        #expect(json.stdout.contains("192.0.2.1"), "the backup names its master: \(json.stdout)")
+
+        let scrape = try Shell.run(["ip", "netns", "exec", b.lan.nodes[0], "bash", "-c",
+            "exec 3<>/dev/tcp/127.0.0.1/9464; printf 'GET /metrics HTTP/1.0\\r\\n\\r\\n' >&3; cat <&3"])
+        #expect(scrape.contains("200 OK"), "\(scrape)")
+        #expect(scrape.contains("kad_vrrp_state{instance=\"VI_1\",state=\"MASTER\"} 1"), "\(scrape)")
+        #expect(scrape.contains("kad_vrrp_adverts_sent_total{instance=\"VI_1\"}"), "\(scrape)")
+
+        high.process.signal(SIGUSR1)
+        high.process.signal(SIGUSR2)
+        #expect(await high.process.waitForLog("Statistics written to", within: .seconds(3)), "\(high.log)")
+        #expect(await high.process.waitForLog("Data written to", within: .seconds(3)), "\(high.log)")
+        let stats = (try? String(contentsOfFile: b.scratch.file("keepalived.stats"), encoding: .utf8)) ?? ""
+        #expect(stats.contains("VRRP Instance: VI_1") && stats.contains("Became master: 1"), "\(stats)")
+        let data = (try? String(contentsOfFile: b.scratch.file("keepalived.data"), encoding: .utf8)) ?? ""
+        #expect(data.contains("VI_1"), "\(data)")
+
+        // The same pid file: refused while the first daemon lives.
+        let second = try NamespaceProcess(namespace: b.lan.nodes[0], command: [
+            KadProcess.binary, "run", "-l", "-f", high.configPath, "-p", high.pidPath, "--control-socket", b.scratch.file("other.sock"),
+        ], logPath: b.scratch.file("second.log"))
+        #expect(await second.waitForExit(within: .seconds(5)) == 1)
+        #expect(second.log.contains("another kad (pid \(high.process.pid))"), "\(second.log)")
+        // Its own pid file but the same control socket: refused too.
+        let third = try NamespaceProcess(namespace: b.lan.nodes[0], command: [
+            KadProcess.binary, "run", "-l", "-f", high.configPath, "-p", b.scratch.file("third.pid"), "--control-socket", high.socketPath,
+        ], logPath: b.scratch.file("third.log"))
+        #expect(await third.waitForExit(within: .seconds(5)) == 1)
+        #expect(third.log.contains("control socket"), "\(third.log)")
+        #expect(b.lan.holds(0, "192.0.2.100"), "the refused daemons left the running one alone")
     }
 }

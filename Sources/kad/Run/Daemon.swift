@@ -46,6 +46,10 @@ final class Daemon: @unchecked Sendable {
     var runnerTask: Task<Void, Never>?
     var eventTask: Task<Void, Never>?
     let pidFile: PidFile
+    let info: DaemonInfo
+    let metrics = DaemonMetrics()
+    var control: ControlServer?
+    var metricsServer: MetricsServer?
 
     /// Builds the daemon and everything it owns; nothing is sent before ``start()``.
     private init(options: DaemonOptions, logger: Logger, configuration: DaemonConfiguration,
@@ -55,6 +59,7 @@ final class Daemon: @unchecked Sendable {
         self.configuration = configuration
         self.routeNetlink = routeNetlink
         self.pidFile = pidFile
+        info = DaemonInfo(configFile: options.configFile)
         let log = logger
         linuxPlane = LinuxAddressPlane(routeNetlink: routeNetlink) { log.debug("\($0)") }
         addressPlane = DaemonAddressPlane(plane: linuxPlane, keepOnStop: options.keepOnStop) { log.info("\($0)") }
@@ -139,6 +144,29 @@ final class Daemon: @unchecked Sendable {
 
     func start() async throws {
         logger.info("Starting kad \(Kad.configuration.version) with \(options.configFile): \(configuration.vrrp.routers.count) VRRP instance(s)")
+        // The listening sockets first: a daemon that cannot have them must not touch the network
+        // (another daemon may be running this very configuration).
+        let runner = self.runner
+        do {
+            control = try await ControlServer.start(path: options.controlSocket,
+                                                    handler: ControlSocket.handler(daemon: info) { await runner.snapshot() })
+        } catch {
+            throw DaemonError("control socket \(options.controlSocket): \(error)")
+        }
+        if let text = options.metrics {
+            let endpoint = try MetricsEndpoint(parsing: text)
+            let metrics = self.metrics
+            do {
+                metricsServer = try await MetricsServer.start(endpoint) {
+                    metrics.update(await runner.snapshot())
+                    return metrics.exposition()
+                }
+            } catch {
+                throw DaemonError("--metrics \(text): cannot listen: \(error)")
+            }
+            logger.info("Prometheus metrics on http://\(endpoint)/metrics")
+        }
+        networkTouched = true
         removeLeftovers(configuration.vrrp)
         installStatic(added: configuration.vrrp, removed: nil)
         wantedSockets.withLock { $0 = configuration.sockets }
@@ -155,7 +183,6 @@ final class Daemon: @unchecked Sendable {
                 throw DaemonError("cannot open the VRRP socket on \(socket.interface) (\(socket.family)): \(error)")
             }
         }
-        let runner = self.runner
         try transport.startReceiving { runner.submit($0) }
         let log = logger
         reporter = try LinkStateReporter(log: { log.warning("\($0)") }, report: { [weak self] input in
@@ -168,6 +195,9 @@ final class Daemon: @unchecked Sendable {
         runner.submit(.startup)
         runnerTask = Task { await runner.run() }
     }
+
+    /// Whether start went as far as changing addresses (stop undoes only what start did).
+    var networkTouched = false
 
     /// The sockets the configuration in force needs (read by the link monitor's thread).
     let wantedSockets = Mutex<[VRRPSocketConfiguration]>([])
@@ -234,6 +264,7 @@ final class Daemon: @unchecked Sendable {
     /// Every runner event, in order: the log (keepalived's wording), then the notifications
     /// and the metrics.
     func handle(_ event: VRRPRunnerEvent) {
+        metrics.record(event)
         switch event {
         case .transition(let instance, let from, let to, let reason, let priority):
             switch to {
@@ -324,9 +355,17 @@ final class Daemon: @unchecked Sendable {
 
     // MARK: - Dumps
 
+    /// SIGUSR1 (data) and SIGUSR2 (stats), written where keepalived writes them
+    /// (`$KA_TMP_DIR`, else `$TMPDIR`, else /tmp: keepalived.data, keepalived.stats).
     func dump(stats: Bool) async {
         let snapshot = await runner.snapshot()
-        logger.info("\(stats ? "Stats" : "Data") dump requested: \(snapshot.engine.routers.count) instance(s)")
+        do {
+            let path = stats ? try Dumps.write(Dumps.stats(snapshot), to: .stats)
+                             : try Dumps.write(Dumps.data(snapshot, daemon: info), to: .data)
+            logger.info("\(stats ? "Statistics" : "Data") written to \(path)")
+        } catch {
+            logger.error("\(stats ? "SIGUSR2 statistics" : "SIGUSR1 data") dump failed: \(error)")
+        }
     }
 
     // MARK: - Stop
@@ -341,10 +380,12 @@ final class Daemon: @unchecked Sendable {
             await runnerTask.value
         }
         await eventTask?.value
+        await control?.stop()
+        await metricsServer?.stop()
         reporter?.stop()
         transport.close()
         announcer.close()
-        if !options.keepOnStop {
+        if networkTouched && !options.keepOnStop {
             installStatic(added: nil, removed: configuration.vrrp)
         }
     }

@@ -66,6 +66,9 @@ struct Run: AsyncParsableCommand {
         if releaseVIPs && dontRelease {
             throw ValidationError("-X/--release-vips and -V/--dont-release-vrrp contradict each other")
         }
+        if let metrics {
+            do { _ = try MetricsEndpoint(parsing: metrics) } catch { throw ValidationError("--metrics \(metrics): \(error)") }
+        }
         if checkOnly && vrrpOnly {
             throw ValidationError("-C/--check and -P/--vrrp contradict each other")
         }

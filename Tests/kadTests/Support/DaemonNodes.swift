@@ -11,12 +11,12 @@ final class KadNode: @unchecked Sendable {
     let socketPath: String
 
     init(lan: TestLAN, _ i: Int, scratch: ScratchDirectory, config: String, arguments: [String] = [],
-         name: String? = nil) throws {
+         name: String? = nil, environment: [String] = []) throws {
         let tag = name ?? "kad\(i)"
         configPath = try scratch.write("\(tag).conf", config)
         pidPath = scratch.file("\(tag).pid")
         socketPath = scratch.file("\(tag).sock")
-        process = try NamespaceProcess(namespace: lan.nodes[i], command: [
+        process = try NamespaceProcess(namespace: lan.nodes[i], command: (environment.isEmpty ? [] : ["env"] + environment) + [
             KadProcess.binary, "run", "-l", "-D", "-f", configPath, "-p", pidPath, "--control-socket", socketPath,
         ] + arguments, logPath: scratch.file("\(tag).log"))
     }

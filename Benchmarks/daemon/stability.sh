@@ -1,0 +1,141 @@
+#!/usr/bin/env bash
+# Many fast instances held for minutes: does anything change state when nothing happens?
+#
+# For each daemon (kad, keepalived) in turn, a master/backup pair of that daemon on one bridge:
+# A (master: state MASTER, priority 150) and B (backup: state BACKUP, priority 100), INSTANCES
+# instances (default 255, VRIDs 1..255 on eth0), VRRPv3, advert_int ADVERT_INT (default 0.01, the
+# smallest VRRPv3 allows: 25,500 adverts a second for 255 instances; the backup's
+# Master_Down_Interval is then 36 ms). Once every instance is MASTER on A and BACKUP on B and
+# SETTLE seconds more have passed, the pair is held for DURATION seconds. Counted in that window:
+#   - "Entering MASTER|BACKUP|FAULT STATE" lines in each daemon's log (both log keepalived's words);
+#   - the backup's adverts and gratuitous ARPs on the bridge (tcpdump in the hub namespace, filtered
+#     in the kernel to the backup's packets only), which must be 0;
+#   - CPU time (utime + stime, all processes) of master and backup, and their peak RSS.
+# Transitions during start-up (before the window) are reported separately.
+#
+# Usage: Benchmarks/daemon/stability.sh [OUTPUT.md]
+# Environment (and lib.sh's: KAD_BIN, KAD_REF, KEEPALIVED, KEEP):
+#   DURATION=S (default 300)   INSTANCES=N (default 255, at most 255)   ADVERT_INT=S (default 0.01)
+#   IMPLS="kad keepalived"     SETTLE=S (default 10)
+#   QUICK=1                    smoke run: DURATION=15
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+out=${1:-}
+[ "${QUICK:-0}" = 1 ] && DURATION=${DURATION:-15}
+DURATION=${DURATION:-300}
+INSTANCES=${INSTANCES:-255}
+ADVERT_INT=${ADVERT_INT:-0.01}
+IMPLS=${IMPLS:-kad keepalived}
+SETTLE=${SETTLE:-10}
+[ "$INSTANCES" -le 255 ] || die "INSTANCES: at most 255 (one interface)"
+
+find_kad
+log "LAN: namespaces $bench_tag-hub, -a, -b"
+make_lan 1 a b
+backup_ip=$(node_addr 2 0)
+backup_mac=$(ip -n "$(node_ns b)" -o link show eth0 | sed -E 's/.*link\/ether ([0-9a-f:]+).*/\1/')
+results=$bench_tmp/stability.jsonl
+: >"$results"
+fails=0
+
+sample() { python3 "$PY" sample "$1"; }
+
+run_one() {
+    local impl=$1 d=$bench_tmp tag=stab-$1 error=""
+    local limit=$((30 + INSTANCES / 5))
+    flush_vips a 1
+    flush_vips b 1
+    python3 "$PY" conf --instances "$INSTANCES" --per-interface 255 --state MASTER --priority 150 --version 3 --interval "$ADVERT_INT" >"$d/$tag-m.conf"
+    python3 "$PY" conf --instances "$INSTANCES" --per-interface 255 --state BACKUP --priority 100 --version 3 --interval "$ADVERT_INT" >"$d/$tag-b.conf"
+    local load_start; load_start=$(loadavg)
+    start_daemon "$impl" a "$d/$tag-m.conf" "$tag-m"; local mpid=$started_pid
+    wait_log "$d/$tag-m.log" "Entering MASTER STATE" "$INSTANCES" "$limit" || error="the master did not reach MASTER on all instances"
+    start_daemon "$impl" b "$d/$tag-b.conf" "$tag-b"; local bpid=$started_pid
+    [ -n "$error" ] || wait_log "$d/$tag-b.log" "Entering BACKUP STATE" "$INSTANCES" "$limit" || error="the backup did not reach BACKUP on all instances"
+    sleep "$SETTLE"
+    local startup_b_master; startup_b_master=$(python3 "$PY" countlog "$d/$tag-b.log" "Entering MASTER STATE")
+    local startup_m_backup; startup_m_backup=$(python3 "$PY" countlog "$d/$tag-m.log" "Entering BACKUP STATE")
+    local moff boff; moff=$(stat -c %s "$d/$tag-m.log"); boff=$(stat -c %s "$d/$tag-b.log")
+    start_capture br0 "$d/$tag.pcap" "(vrrp and src host $backup_ip) or (arp and ether src $backup_mac)"; local cap=$started_pid
+    local m0 b0; m0=$(sample "$mpid"); b0=$(sample "$bpid")
+    log "$impl: holding $INSTANCES instances at advert_int $ADVERT_INT for ${DURATION}s (load $(loadavg))"
+    local waited=0
+    while [ "$waited" -lt "$DURATION" ]; do
+        sleep 1
+        waited=$((waited + 1))
+        if ! kill -0 "$mpid" 2>/dev/null || ! kill -0 "$bpid" 2>/dev/null; then
+            error="a daemon exited during the window"
+            break
+        fi
+    done
+    local m1 b1; m1=$(sample "$mpid"); b1=$(sample "$bpid")
+    stop_capture "$cap"
+    local load_end; load_end=$(loadavg)
+    stop_daemon "$bpid" 30
+    stop_daemon "$mpid" 30
+    local r
+    r=$(python3 - "$impl" "$INSTANCES" "$ADVERT_INT" "$m0" "$m1" "$b0" "$b1" "$d/$tag-m.log" "$moff" "$d/$tag-b.log" "$boff" \
+        "$d/$tag.pcap" "$backup_ip" "$startup_b_master" "$startup_m_backup" "$load_start" "$load_end" "$error" "$PY" <<'PY'
+import json, sys, importlib.util
+(impl, n, interval, m0, m1, b0, b1, mlog, moff, blog, boff, pcap, backup_ip, sbm, smb,
+ load_start, load_end, error, py) = sys.argv[1:]
+spec = importlib.util.spec_from_file_location("bench", py)
+bench = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(bench)
+m0, m1, b0, b1 = map(json.loads, (m0, m1, b0, b1))
+def transitions(path, offset):
+    return {s: bench.count_log(path, f"Entering {s} STATE", int(offset)) for s in ("MASTER", "BACKUP", "FAULT")}
+ev = bench.events(pcap)
+held = m1["t"] - m0["t"]
+r = {"impl": impl, "instances": int(n), "interval": interval, "held_s": held,
+     "master_transitions": transitions(mlog, moff), "backup_transitions": transitions(blog, boff),
+     "backup_adverts": sum(1 for e in ev if e["kind"] == "advert" and e["src"] == backup_ip),
+     "backup_garps": sum(1 for e in ev if e["kind"] == "garp"),
+     "startup_backup_master_lines": int(sbm), "startup_master_backup_lines": int(smb),
+     "master_cpu_pct": 100 * (m1["ticks"] - m0["ticks"]) / m1["hz"] / held,
+     "backup_cpu_pct": 100 * (b1["ticks"] - b0["ticks"]) / b1["hz"] / held,
+     "master_hwm_kb": m1["hwm_kb"], "backup_hwm_kb": b1["hwm_kb"],
+     "load_start": load_start, "load_end": load_end, "ok": not error}
+if error:
+    r["error"] = error
+print(json.dumps(r))
+PY
+)
+    echo "$r" >>"$results"
+    echo "    $r" >&2
+    if [ -n "$error" ] || ! python3 -c 'import json,sys; r=json.loads(sys.argv[1]); sys.exit(0 if not any(r["master_transitions"].values()) and not any(r["backup_transitions"].values()) and r["backup_adverts"] == 0 else 1)' "$r"; then
+        fails=$((fails + 1))
+        mkdir -p "$daemon_here/.build/failed-runs" && cp "$d/$tag"* "$daemon_here/.build/failed-runs/" 2>/dev/null || true
+        log "$impl: ${error:-transitions in the window}; logs and capture kept in $daemon_here/.build/failed-runs/$tag.*"
+    fi
+}
+
+started=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+for impl in $IMPLS; do
+    run_one "$impl"
+done
+
+{
+    echo "### Stability under fast adverts ($(basename "$0"))"
+    echo
+    echo "- $(machine_notes)"
+    echo "- from $started to $(date -u +%Y-%m-%dT%H:%M:%SZ); DURATION=$DURATION INSTANCES=$INSTANCES ADVERT_INT=$ADVERT_INT SETTLE=$SETTLE"
+    echo
+    python3 "$PY" report-stability "$results"
+    python3 - "$results" <<'PY'
+import json, sys
+for line in open(sys.argv[1]):
+    r = json.loads(line)
+    extra = []
+    if r["startup_backup_master_lines"]:
+        extra.append(f'{r["startup_backup_master_lines"]} "Entering MASTER STATE" on the backup during start-up')
+    if r["startup_master_backup_lines"] > (r["instances"] if r["impl"] == "keepalived" else 0):
+        extra.append(f'{r["startup_master_backup_lines"]} "Entering BACKUP STATE" on the master during start-up')
+    if not r["ok"]:
+        extra.append("run failed: " + r["error"])
+    if extra:
+        print(f'\n- {r["impl"]}: ' + "; ".join(extra))
+PY
+} | tee ${out:+"$out"}
+exit $((fails > 0 ? 3 : 0))
