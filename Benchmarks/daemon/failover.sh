@@ -113,7 +113,7 @@ done
 {
     echo "### Failover timing ($(basename "$0"))"
     echo
-    echo "- $(machine_notes)"
+    machine_notes
     echo "- from $started to $(date -u +%Y-%m-%dT%H:%M:%SZ); load average (1, 5, 15 min) $load_start at the start, $(loadavg) at the end"
     echo "- REPS=$REPS VERSIONS=\"$VERSIONS\" PAIRS=\"$PAIRS\" MODES=\"$MODES\""
     python3 "$PY" report-failover "$results"

@@ -61,7 +61,8 @@ trap 'exit 130' INT TERM
 find_kad() {
     if [ -n "${KAD_BIN:-}" ]; then
         kad=$KAD_BIN
-        kad_desc="$("$kad" --version 2>/dev/null | head -1) ($KAD_BIN, given)"
+        # A binary built by find_kad says what it was built from.
+        kad_desc="$(cat "$kad.desc" 2>/dev/null || echo "version $("$kad" --version 2>/dev/null | head -1)")"
     else
         local snap=$daemon_here/.build/kad-snapshot
         mkdir -p "$snap"
@@ -80,6 +81,7 @@ find_kad() {
         log "building kad ($kad_desc) in release mode in $snap"
         (cd "$snap" && swift build -c release --product kad 2>&1 | { grep -Ev '^\[|^warning: .*Invalid Exclude' >&2 || true; })
         kad=$snap/.build/release/kad
+        echo "$kad_desc" >"$kad.desc"
     fi
     [ -x "$kad" ] || die "no kad binary at $kad"
     ka_desc=$("$KEEPALIVED" --version 2>&1 | head -1)
@@ -219,6 +221,6 @@ stop_capture() {
 
 loadavg() { cut -d' ' -f1-3 /proc/loadavg; }
 machine_notes() {
-    echo "machine: $(nproc) CPUs, $(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo), Linux $(uname -r); $(date -u +%Y-%m-%dT%H:%MZ)"
-    echo "kad: $kad_desc ($kad); keepalived: $ka_desc"
+    echo "- machine: $(nproc) CPUs, $(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo), Linux $(uname -r); $(date -u +%Y-%m-%dT%H:%MZ)"
+    echo "- kad: $kad_desc ($kad), release build; keepalived: $ka_desc"
 }

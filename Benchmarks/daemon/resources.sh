@@ -131,7 +131,7 @@ done
 {
     echo "### Resource use ($(basename "$0"))"
     echo
-    echo "- $(machine_notes)"
+    machine_notes
     echo "- from $started to $(date -u +%Y-%m-%dT%H:%M:%SZ); load average (1, 5, 15 min) $load_start at the start, $(loadavg) at the end"
     echo "- REPS=$REPS DURATION=$DURATION SETTLE=$SETTLE COUNTS=\"$COUNTS\" VRRPv$VERSION advert_int $ADVERT_INT; backups face a master run by ${PEER/same/the same daemon}"
     echo

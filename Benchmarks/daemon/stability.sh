@@ -119,7 +119,7 @@ done
 {
     echo "### Stability under fast adverts ($(basename "$0"))"
     echo
-    echo "- $(machine_notes)"
+    machine_notes
     echo "- from $started to $(date -u +%Y-%m-%dT%H:%M:%SZ); DURATION=$DURATION INSTANCES=$INSTANCES ADVERT_INT=$ADVERT_INT SETTLE=$SETTLE"
     echo
     python3 "$PY" report-stability "$results"

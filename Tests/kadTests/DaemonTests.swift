@@ -419,4 +419,76 @@ struct DaemonTests {
         #expect(third.log.contains("control socket"), "\(third.log)")
         #expect(b.lan.holds(0, "192.0.2.100"), "the refused daemons left the running one alone")
     }
+
+    @Test("notify_master, notify and notify_fifo: keepalived's arguments and FIFO lines, in event order, STOP at the end")
+    func notifications() async throws {
+        guard Self.ready else { return }
+        let b = try await Bench(nodes: 2, capture: false)
+        defer { b.finish() }
+        let calls = b.scratch.file("calls.log")
+        let script = try b.scratch.write("notify.sh", "#!/bin/sh\necho \"$*\" >> \(calls)\n", mode: 0o755)
+        let fifo = b.scratch.file("events.fifo")
+        let high = try b.kad(0, vrrpConfig(priority: 150, extra: "notify_master \"\(script) became-master\"\n    notify \(script)",
+                                           global: "notify_fifo \(fifo)"))
+        _ = try b.kad(1, vrrpConfig(priority: 100))
+        #expect(await waitUntil("election", within: .seconds(5)) { b.lan.holds(0, "192.0.2.100") } != nil, "\(b.logs)")
+        #expect(await waitUntil("the notify scripts' output", within: .seconds(3)) {
+            ((try? String(contentsOfFile: calls, encoding: .utf8)) ?? "").contains("INSTANCE VI_1 MASTER 150")
+        } != nil, "\(high.log)")
+        // The FIFO is held open read-write by kad: what it wrote waits in the pipe for us.
+        let fd = open(fifo, O_RDONLY | O_NONBLOCK)
+        #expect(fd >= 0, "the FIFO was not created")
+        defer { if fd >= 0 { close(fd) } }
+        func drain() -> String {
+            var out = [UInt8]()
+            var buffer = [UInt8](repeating: 0, count: 4096)
+            while fd >= 0 {
+                let n = read(fd, &buffer, buffer.count)
+                if n <= 0 { break }
+                out += buffer[..<n]
+            }
+            return String(decoding: out, as: UTF8.self)
+        }
+        var lines = drain()
+        #expect(lines == "INSTANCE \"VI_1\" BACKUP 150\nINSTANCE \"VI_1\" MASTER 150\n", "\(lines)")
+        #expect(await high.terminate() == 0)
+        lines = drain()
+        #expect(lines == "INSTANCE \"VI_1\" STOP 150\n", "\(lines)")
+        let called = (try? String(contentsOfFile: calls, encoding: .utf8)) ?? ""
+        // notify_master before notify, for the MASTER transition; BACKUP and STOP only run notify.
+        #expect(called == "INSTANCE VI_1 BACKUP 150\nbecame-master\nINSTANCE VI_1 MASTER 150\nINSTANCE VI_1 STOP 150\n", "\(called)")
+    }
+
+    @Test("track_script with a negative weight moves the master and back; a reload keeps the script's status (no transition)")
+    func trackScriptWeight() async throws {
+        guard Self.ready else { return }
+        let b = try await Bench(nodes: 2, capture: false)
+        defer { b.finish() }
+        let flag = b.scratch.file("fail")
+        let check = try b.scratch.write("check.sh", "#!/bin/sh\ntest ! -e \(flag)\n", mode: 0o755)
+        let top = "vrrp_script chk {\n    script \"\(check)\"\n    interval 0.1\n    timeout 5\n    weight -60\n}"
+        let config = vrrpConfig(priority: 100, extra: "track_script {\n        chk\n    }", top: top)
+        let node = try b.kad(0, config)
+        _ = try b.kad(1, vrrpConfig(priority: 50))
+        #expect(await waitUntil("election", within: .seconds(5)) { b.lan.holds(0, "192.0.2.100") && !b.lan.holds(1, "192.0.2.100") } != nil, "\(b.logs)")
+
+        _ = FileManager.default.createFile(atPath: flag, contents: nil)
+        #expect(await waitUntil("the P=50 node preempting the weakened master", within: .seconds(5)) {
+            b.lan.holds(1, "192.0.2.100") && !b.lan.holds(0, "192.0.2.100")
+        } != nil, "\(b.logs)")
+        let status = try KadProcess.run(["status", "--json", "--control-socket", node.socketPath])
+        #expect(status.stdout.contains("\"effectivePriority\" : 40"), "\(status.stdout)")
+
+        let before = node.log.components(separatedBy: "Entering").count
+        node.process.signal(SIGHUP)
+        #expect(await node.process.waitForLog("Reload finished", within: .seconds(3)), "\(node.log)")
+        try await Task.sleep(for: .milliseconds(500))
+        #expect(node.log.components(separatedBy: "Entering").count == before, "the reload caused a transition:\n\(node.log)")
+        #expect(b.lan.holds(1, "192.0.2.100"))
+
+        try FileManager.default.removeItem(atPath: flag)
+        #expect(await waitUntil("the restored master preempting again", within: .seconds(5)) {
+            b.lan.holds(0, "192.0.2.100") && !b.lan.holds(1, "192.0.2.100")
+        } != nil, "\(b.logs)")
+    }
 }

@@ -327,10 +327,18 @@ func rawHTTP(_ request: String, to address: SocketAddress) async throws -> Strin
     }
 
     @Test func stopClosesIdleKeepAliveConnections() async throws {
-        let server = try await MetricsServer.start(host: "127.0.0.1", port: 0) { "x 1\n" }
+        let served = Mutex(false)
+        let server = try await MetricsServer.start(host: "127.0.0.1", port: 0) {
+            served.withLock { $0 = true }
+            return "x 1\n"
+        }
         let address = server.localAddress
         let reading = Task { try await rawHTTP("GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n", to: address) }
-        try await Task.sleep(for: .milliseconds(100))
+        // Stop only once the request was answered (under load 100 ms may not be enough).
+        let clock = ContinuousClock()
+        let deadline = clock.now + .seconds(10)
+        while !served.withLock({ $0 }), clock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
+        try await Task.sleep(for: .milliseconds(50))
         let started = ContinuousClock.now
         await server.stop()
         let reply = try await reading.value

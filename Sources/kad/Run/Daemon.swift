@@ -50,6 +50,17 @@ final class Daemon: @unchecked Sendable {
     let metrics = DaemonMetrics()
     var control: ControlServer?
     var metricsServer: MetricsServer?
+    /// The notifier in force (replaced by a reload that changes the FIFOs).
+    let notifierBox = Mutex<Notifier?>(nil)
+    /// One tracker object per `vrrp_script` / `track_file`, so a reload restarts only the
+    /// ones whose definition changed (the others keep their status). Signal task only.
+    var scriptTrackers: [String: (plan: ScriptTrackerPlan.Tracker, trackers: ScriptTrackers)] = [:]
+    var fileTrackers: [String: (plan: FileTrackerPlan.Tracker, trackers: FileTrackers)] = [:]
+    /// Set when the daemon stops: STOP transitions are then STOP, not a reload's DELETED.
+    let stopping = Atomic<Bool>(false)
+    /// The last state and priority of each instance, for notifications. Event task only.
+    var lastState: [String: VRRPState] = [:]
+    var lastPriority: [String: UInt8] = [:]
 
     /// Builds the daemon and everything it owns; nothing is sent before ``start()``.
     private init(options: DaemonOptions, logger: Logger, configuration: DaemonConfiguration,
@@ -166,6 +177,13 @@ final class Daemon: @unchecked Sendable {
             }
             logger.info("Prometheus metrics on http://\(endpoint)/metrics")
         }
+        do {
+            let notifier = try Notifier.start(plan: configuration.notify, configuration: Self.notifierConfiguration,
+                                              log: { [logger] in logger.info("\($0)") })
+            notifierBox.withLock { $0 = notifier }
+        } catch {
+            throw DaemonError("\(error)")
+        }
         networkTouched = true
         removeLeftovers(configuration.vrrp)
         installStatic(added: configuration.vrrp, removed: nil)
@@ -192,8 +210,59 @@ final class Daemon: @unchecked Sendable {
         eventTask = Task { [self] in
             for await event in runner.events { self.handle(event) }
         }
+        try updateTrackers(configuration)
         runner.submit(.startup)
         runnerTask = Task { await runner.run() }
+    }
+
+    /// Notify scripts get a short grace period at stop: the daemon exits within a second, and
+    /// keepalived's own scripts die with it (their parent-death signal).
+    static let notifierConfiguration: Notifier.Configuration = {
+        var c = Notifier.Configuration()
+        c.scriptGracePeriod = .milliseconds(400)
+        c.drainTime = .milliseconds(200)
+        return c
+    }()
+
+    /// Starts the trackers `next` uses and that are not running with the same definition;
+    /// stops the ones it no longer uses. Unchanged trackers keep running and keep their status.
+    func updateTrackers(_ next: DaemonConfiguration) throws {
+        let runner = self.runner
+        let log = logger
+        let report: @Sendable (TrackedObjectID, TrackerStatus) -> Void = { runner.submit(.trackerChanged($0, $1)) }
+        var keepScripts: [String: (plan: ScriptTrackerPlan.Tracker, trackers: ScriptTrackers)] = [:]
+        var stale: [ScriptTrackers] = []
+        for t in next.scriptTrackers.trackers {
+            if let running = scriptTrackers[t.name], running.plan == t {
+                keepScripts[t.name] = running
+                continue
+            }
+            if let old = scriptTrackers[t.name] { stale.append(old.trackers) }
+            let trackers = ScriptTrackers(plan: ScriptTrackerPlan(trackers: [t]), log: { log.info("\($0)") }, report: report)
+            keepScripts[t.name] = (t, trackers)
+        }
+        for (name, old) in scriptTrackers where keepScripts[name] == nil || keepScripts[name]!.trackers !== old.trackers {
+            if !stale.contains(where: { $0 === old.trackers }) { stale.append(old.trackers) }
+        }
+        var keepFiles: [String: (plan: FileTrackerPlan.Tracker, trackers: FileTrackers)] = [:]
+        var staleFiles: [FileTrackers] = []
+        for t in next.fileTrackers.trackers {
+            if let running = fileTrackers[t.name], running.plan == t {
+                keepFiles[t.name] = running
+                continue
+            }
+            keepFiles[t.name] = (t, FileTrackers(plan: FileTrackerPlan(trackers: [t]), log: { log.info("\($0)") }, report: report))
+        }
+        for (name, old) in fileTrackers where keepFiles[name]?.trackers !== old.trackers { staleFiles.append(old.trackers) }
+
+        for old in stale { Task { await old.stop() } }
+        for old in staleFiles { Task { await old.stop() } }
+        scriptTrackers = keepScripts
+        fileTrackers = keepFiles
+        for (_, t) in keepScripts { t.trackers.start() }   // no-op for the running ones
+        for (name, t) in keepFiles {
+            do { try t.trackers.start() } catch { throw DaemonError("track_file \(name): \(error)") }
+        }
     }
 
     /// Whether start went as far as changing addresses (stop undoes only what start did).
@@ -265,6 +334,7 @@ final class Daemon: @unchecked Sendable {
     /// and the metrics.
     func handle(_ event: VRRPRunnerEvent) {
         metrics.record(event)
+        notify(event)
         switch event {
         case .transition(let instance, let from, let to, let reason, let priority):
             switch to {
@@ -293,6 +363,43 @@ final class Daemon: @unchecked Sendable {
     }
 
     let dropLog = DropLog()
+
+    /// The notify scripts and FIFO lines of an event, in event order.
+    func notify(_ event: VRRPRunnerEvent) {
+        guard let notifier = notifierBox.withLock({ $0 }) else { return }
+        switch event {
+        case .transition(let instance, _, let to, _, let priority):
+            lastState[instance] = to
+            lastPriority[instance] = priority
+            let state: NotifyState
+            switch to {
+            case .master: state = .master
+            case .backup: state = .backup
+            case .fault: state = .fault
+            // A STOP outside a shutdown is an instance a reload removed: keepalived's DELETED.
+            case .stop: state = stopping.load(ordering: .relaxed) ? .stop : .deleted
+            case .initialize: return
+            }
+            notifier.post(.instance(instance, state, priority: priority))
+        case .groupTransition(let group, _, let to):
+            switch to {
+            case .master: notifier.post(.group(group, .master))
+            case .backup: notifier.post(.group(group, .backup))
+            case .fault: notifier.post(.group(group, .fault))
+            case .stop: notifier.post(.group(group, stopping.load(ordering: .relaxed) ? .stop : .deleted))
+            case .initialize: break
+            }
+        case .notice(let instance, .masterReceivedLowerPriority):
+            notifier.post(.masterReceivedLowerPriority(instance, priority: lastPriority[instance] ?? 0))
+        case .notice(let instance, .priorityChanged(_, let to)):
+            lastPriority[instance] = to
+            if let s = lastState[instance], s == .master || s == .backup {
+                notifier.post(.priorityChanged(instance, master: s == .master, priority: to))
+            }
+        default:
+            break
+        }
+    }
 
     // MARK: - Reload
 
@@ -348,6 +455,23 @@ final class Daemon: @unchecked Sendable {
         }
         wantedSockets.withLock { $0 = next.sockets }
         installStatic(added: next.vrrp, removed: configuration.vrrp)
+        do {
+            try updateTrackers(next)
+        } catch {
+            logger.error("\(error)")
+        }
+        if let current = notifierBox.withLock({ $0 }), !current.update(plan: next.notify) {
+            // Other FIFO settings: the old FIFO (and its reader script) is closed, the new opened.
+            notifierBox.withLock { $0 = nil }
+            await current.finish()
+            do {
+                let fresh = try Notifier.start(plan: next.notify, configuration: Self.notifierConfiguration,
+                                               log: { [logger] in logger.info("\($0)") })
+                notifierBox.withLock { $0 = fresh }
+            } catch {
+                logger.error("notify FIFO: \(error); notifications are off until the next successful reload")
+            }
+        }
         let before = configuration
         configuration = next
         logger.info("Reload finished: \(next.vrrp.routers.count) VRRP instance(s) (was \(before.vrrp.routers.count))")
@@ -373,6 +497,7 @@ final class Daemon: @unchecked Sendable {
     /// SIGTERM: MASTERs send priority 0 and release their addresses (unless `-V`), STOP is
     /// reported, static items are removed, everything is closed.
     func stop() async {
+        stopping.store(true, ordering: .relaxed)
         addressPlane.stopping()
         if let runnerTask {
             runner.submit(.shutdown)
@@ -380,6 +505,9 @@ final class Daemon: @unchecked Sendable {
             await runnerTask.value
         }
         await eventTask?.value
+        for (_, t) in scriptTrackers { await t.trackers.stop() }
+        for (_, t) in fileTrackers { await t.trackers.stop() }
+        if let notifier = notifierBox.withLock({ $0 }) { await notifier.finish() }
         await control?.stop()
         await metricsServer?.stop()
         reporter?.stop()

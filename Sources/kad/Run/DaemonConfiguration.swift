@@ -13,6 +13,12 @@ struct DaemonConfiguration: Sendable {
     var vrrp: VRRPTranslation.Result
     /// Warnings to log (the file is still run).
     var warnings: [String]
+    /// The notify scripts and FIFOs.
+    var notify: NotifyPlan
+    /// The `vrrp_script`s in use.
+    var scriptTrackers: ScriptTrackerPlan
+    /// The `track_file`s in use.
+    var fileTrackers: FileTrackerPlan
 
     /// Why a file cannot be run: each line is a located diagnostic or a refusal naming the keyword.
     struct Refusal: Error, Sendable, CustomStringConvertible {
@@ -39,13 +45,17 @@ struct DaemonConfiguration: Sendable {
         // when the instance starts (a missing one is a FAULT, not a refusal).
         options.host = HostEnvironment(interfaceExists: nil, inspectScriptFiles: false)
         let loaded = ConfigLoader(options: options).load(path: path)
-        if !loaded.isValid {
-            var lines = loaded.errors.map(\.description)
-            lines.append("\(path): \(loaded.errors.count) error\(loaded.errors.count == 1 ? "" : "s") (kad check -f \(path) shows them all with hints)")
-            return .failure(Refusal(exitStatus: loaded.exitStatus == 4 ? 1 : 2, lines: lines))
+        // Script security is keepalived -t's exit 6, but the daemon runs such a file (scripts
+        // as root, with a warning); the script preparation below applies the real policy.
+        let security = loaded.errors.filter { $0.code == "script-security" }
+        let errors = loaded.errors.filter { $0.code != "script-security" }
+        if !errors.isEmpty {
+            var lines = errors.map(\.description)
+            lines.append("\(path): \(errors.count) error\(errors.count == 1 ? "" : "s") (kad check -f \(path) shows them all with hints)")
+            return .failure(Refusal(exitStatus: errors.contains { $0.category == .fatal } ? 1 : 2, lines: lines))
         }
         let model = loaded.config
-        var warnings = loaded.warnings.map(\.description)
+        var warnings = loaded.warnings.map(\.description) + security.map { "\($0.location.map { "\($0): " } ?? "")\($0.message)" }
         var problems: [String] = []
 
         let hasLVS = !model.virtualServers.isEmpty || !model.virtualServerGroups.isEmpty
@@ -64,6 +74,13 @@ struct DaemonConfiguration: Sendable {
                 problems.append("vrrp_instance \(r.name): track_process \(t.object.name): not supported yet (kad has no process tracker)")
             }
         }
+        // Scripts: every command parsed, found and checked now, not when it first runs.
+        var scripts = ScriptPreparer(globalDefs: model.globalDefs)
+        let notify = NotifyPlan(config: model, scripts: &scripts)
+        let scriptTrackers = ScriptTrackerPlan(config: model, scripts: &scripts)
+        let fileTrackers = FileTrackerPlan(config: model)
+        problems += scripts.problems.map(\.description) + fileTrackers.problems.map(\.description)
+        warnings += scripts.warnings
         if !problems.isEmpty {
             problems.append("\(path): kad cannot run this configuration (\(problems.count) problem\(problems.count == 1 ? "" : "s") above)")
             return .failure(Refusal(exitStatus: 2, lines: problems))
@@ -71,7 +88,8 @@ struct DaemonConfiguration: Sendable {
         if vrrp.routers.isEmpty {
             warnings.append("\(path): no vrrp_instance: nothing to run until a reload adds one")
         }
-        return .success(DaemonConfiguration(model: model, vrrp: vrrp, warnings: warnings))
+        return .success(DaemonConfiguration(model: model, vrrp: vrrp, warnings: warnings, notify: notify,
+                                            scriptTrackers: scriptTrackers, fileTrackers: fileTrackers))
     }
 
     /// The VRRP sockets the routers need.
