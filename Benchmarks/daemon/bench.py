@@ -72,9 +72,38 @@ def status_kb(pid, key):
     return 0
 
 
+def sched_ns(pid):
+    """On-CPU nanoseconds of every thread of the process (/proc/PID/task/*/schedstat, field 1)."""
+    total = 0
+    try:
+        tids = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return 0
+    for tid in tids:
+        try:
+            with open(f"/proc/{pid}/task/{tid}/schedstat") as f:
+                total += int(f.read().split()[0])
+        except (OSError, ValueError, IndexError):
+            pass
+    return total
+
+
+def pss_kb(pid):
+    try:
+        with open(f"/proc/{pid}/smaps_rollup") as f:
+            for line in f:
+                if line.startswith("Pss:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
 def sample(root):
     pids, table = tree(root)
     return {
+        "sched_ns": sum(sched_ns(p) for p in pids),
+        "pss_kb": sum(pss_kb(p) for p in pids),
         "pids": pids,
         "ticks": sum(table[p][1] for p in pids),
         "hz": os.sysconf("SC_CLK_TCK"),
@@ -334,8 +363,8 @@ def report_failover(path):
 
 def report_resources(path):
     recs = load(path)
-    out = ["| instances | role | daemon | runs | processes | CPU s in window (median) | % of a core | min–max % | peak RSS, VmHWM (median) | RSS at end (median) | load avg (median) |",
-           "|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    out = ["| instances | role | daemon | runs | processes | CPU s in window, utime+stime (median) | % of a core | min–max % | CPU s, schedstat (median) | peak RSS, VmHWM (median) | RSS at end | PSS at end | load avg (median) |",
+           "|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     keys = []
     for r in recs:
         k = (r["instances"], r["role"], r["impl"])
@@ -345,22 +374,25 @@ def report_resources(path):
     for k in keys:
         g = [r for r in recs if (r["instances"], r["role"], r["impl"]) == k and r.get("ok")]
         if not g:
-            out.append(f"| {k[0]} | {k[1]} | {k[2]} | 0 | | failed | | | | | |")
+            out.append(f"| {k[0]} | {k[1]} | {k[2]} | 0 | | failed | | | | | | | |")
             continue
         cpu = [r["cpu_s"] for r in g]
         pct = [100 * r["cpu_s"] / r["window_s"] for r in g]
         out.append(f"| {k[0]:,} | {k[1]} | {k[2]} | {len(g)} | {g[0]['processes']} | {fmt(med(cpu), 2)} | {fmt(med(pct), 2)} % "
-                   f"| {span(pct, 2)} | {fmt(med([r['hwm_kb'] / 1024 for r in g]), 1, ' MiB')} "
-                   f"| {fmt(med([r['rss_kb'] / 1024 for r in g]), 1, ' MiB')} | {fmt(med([r['load1'] for r in g]), 2)} |")
-    out += ["", "| instances | role | CPU kad ÷ keepalived | peak RSS kad ÷ keepalived |", "|---:|---|---:|---:|"]
+                   f"| {span(pct, 2)} | {fmt(med([r['sched_cpu_s'] for r in g]), 3)} | {fmt(med([r['hwm_kb'] / 1024 for r in g]), 1, ' MiB')} "
+                   f"| {fmt(med([r['rss_kb'] / 1024 for r in g]), 1, ' MiB')} | {fmt(med([r['pss_kb'] / 1024 for r in g]), 1, ' MiB')} "
+                   f"| {fmt(med([r['load1'] for r in g]), 2)} |")
+    out += ["", "| instances | role | CPU kad ÷ keepalived (utime+stime) | CPU kad ÷ keepalived (schedstat) | peak RSS kad ÷ keepalived | PSS kad ÷ keepalived |", "|---:|---|---:|---:|---:|---:|"]
     for n in sorted({k[0] for k in keys}):
         for role in ("master", "backup"):
             a = [r for r in recs if r.get("ok") and (r["instances"], r["role"], r["impl"]) == (n, role, "kad")]
             b = [r for r in recs if r.get("ok") and (r["instances"], r["role"], r["impl"]) == (n, role, "keepalived")]
             if a and b:
                 ca, cb = med([r["cpu_s"] for r in a]), med([r["cpu_s"] for r in b])
+                sa, sb = med([r["sched_cpu_s"] for r in a]), med([r["sched_cpu_s"] for r in b])
                 ha, hb = med([r["hwm_kb"] for r in a]), med([r["hwm_kb"] for r in b])
-                out.append(f"| {n:,} | {role} | {fmt(ca / cb if cb else None, 2)} | {ha / hb:.2f} |")
+                pa, pb = med([r["pss_kb"] for r in a]), med([r["pss_kb"] for r in b])
+                out.append(f"| {n:,} | {role} | {fmt(ca / cb if cb else None, 2)} | {fmt(sa / sb if sb else None, 2)} | {ha / hb:.2f} | {fmt(pa / pb if pb else None, 2)} |")
     bad = [r for r in recs if not r.get("ok")]
     for r in bad:
         out.append(f"\n- failed run: {r['instances']} {r['role']} {r['impl']} rep {r['rep']}: {r.get('error')}")

@@ -42,7 +42,7 @@ VERSION=${VERSION:-3}
 max=0
 for n in $COUNTS; do
     [ "$n" -le 1000 ] || die "at most 1000 instances (4 interfaces × 250 VRIDs)"
-    [ "$n" -gt "$max" ] && max=$n
+    if [ "$n" -gt "$max" ]; then max=$n; fi
 done
 ifaces=$(((max + 249) / 250))
 
@@ -54,7 +54,7 @@ results=$bench_tmp/resources.jsonl
 fails=0
 
 # measure PID: prints "TICKS HZ WALL" now.
-snap() { python3 -c 'import json,sys; s=json.loads(sys.argv[1]); print(s["ticks"], s["hz"], s["t"], s["hwm_kb"], s["rss_kb"], len(s["pids"]), s["threads"])' "$(python3 "$PY" sample "$1")"; }
+snap() { python3 -c 'import json,sys; s=json.loads(sys.argv[1]); print(s["ticks"], s["hz"], s["t"], s["hwm_kb"], s["rss_kb"], len(s["pids"]), s["threads"], s["sched_ns"], s["pss_kb"])' "$(python3 "$PY" sample "$1")"; }
 
 # run_one IMPL ROLE N REP
 run_one() {
@@ -77,10 +77,10 @@ run_one() {
     [ -n "$error" ] || wait_log "$d/$tag.log" "Entering $state STATE" "$n" "$start_limit" || error="not all $n instances reached $state within ${start_limit}s"
     sleep "$SETTLE"
     local before_log; before_log=$(stat -c %s "$d/$tag.log")
-    local t0 hz w0 t1 w1 hwm rss procs threads
-    read -r t0 hz w0 _ _ _ _ < <(snap "$pid")
+    local t0 hz w0 t1 w1 hwm rss procs threads s0 s1 pss
+    read -r t0 hz w0 _ _ _ _ s0 _ < <(snap "$pid")
     sleep "$DURATION"
-    read -r t1 hz w1 hwm rss procs threads < <(snap "$pid")
+    read -r t1 hz w1 hwm rss procs threads s1 pss < <(snap "$pid")
     local changes; changes=$(python3 "$PY" countlog "$d/$tag.log" "Entering [A-Z]+ STATE" "$before_log")
     [ -n "$error" ] || [ "$changes" = 0 ] || error="$changes state changes during the window"
     if [ "$role" = master ]; then
@@ -92,19 +92,20 @@ run_one() {
     stop_daemon "$pid" 30
     [ -z "$ppid" ] || stop_daemon "$ppid" 30
     local r
-    r=$(python3 - "$impl" "$role" "$n" "$rep" "$t0" "$t1" "$hz" "$w0" "$w1" "$hwm" "$rss" "$procs" "$threads" "$load1" "$error" "${ppid:+$PEER}" <<'PY'
+    r=$(python3 - "$impl" "$role" "$n" "$rep" "$t0" "$t1" "$hz" "$w0" "$w1" "$hwm" "$rss" "$procs" "$threads" "$load1" "$error" "${ppid:+$PEER}" "$s0" "$s1" "$pss" <<'PY'
 import json, sys
-impl, role, n, rep, t0, t1, hz, w0, w1, hwm, rss, procs, threads, load1, error, peer = sys.argv[1:]
+impl, role, n, rep, t0, t1, hz, w0, w1, hwm, rss, procs, threads, load1, error, peer, s0, s1, pss = sys.argv[1:]
 r = {"impl": impl, "role": role, "instances": int(n), "rep": int(rep), "cpu_s": (int(t1) - int(t0)) / int(hz),
      "window_s": float(w1) - float(w0), "hwm_kb": int(hwm), "rss_kb": int(rss), "processes": int(procs),
-     "threads": int(threads), "load1": float(load1), "ok": not error, "peer": peer or None}
+     "threads": int(threads), "load1": float(load1), "ok": not error, "peer": peer or None,
+     "sched_cpu_s": (int(s1) - int(s0)) / 1e9, "pss_kb": int(pss)}
 if error:
     r["error"] = error
 print(json.dumps(r))
 PY
 )
     echo "$r" >>"$results"
-    python3 -c 'import json,sys; r=json.loads(sys.argv[1]); print("    %s: %s" % (sys.argv[2], ("CPU %.2f s in %.1f s (%.2f %%), VmHWM %.1f MiB, VmRSS %.1f MiB, %d process(es), %d threads" % (r["cpu_s"], r["window_s"], 100*r["cpu_s"]/r["window_s"], r["hwm_kb"]/1024, r["rss_kb"]/1024, r["processes"], r["threads"])) + ("" if r["ok"] else " FAILED: " + r["error"])), file=sys.stderr)' "$r" "$tag"
+    python3 -c 'import json,sys; r=json.loads(sys.argv[1]); print("    %s: %s" % (sys.argv[2], ("CPU %.2f s (schedstat %.3f s) in %.1f s (%.2f %%), VmHWM %.1f MiB, VmRSS %.1f MiB, %d process(es), %d threads" % (r["cpu_s"], r["sched_cpu_s"], r["window_s"], 100*r["cpu_s"]/r["window_s"], r["hwm_kb"]/1024, r["rss_kb"]/1024, r["processes"], r["threads"])) + ("" if r["ok"] else " FAILED: " + r["error"])), file=sys.stderr)' "$r" "$tag"
     if [ -n "$error" ]; then
         fails=$((fails + 1))
         mkdir -p "$daemon_here/.build/failed-runs" && cp "$d/$tag"* "$daemon_here/.build/failed-runs/" 2>/dev/null || true
