@@ -62,7 +62,7 @@ find_kad() {
     if [ -n "${KAD_BIN:-}" ]; then
         kad=$KAD_BIN
         # A binary built by find_kad says what it was built from.
-        kad_desc="$(cat "$kad.desc" 2>/dev/null || echo "version $("$kad" --version 2>/dev/null | head -1)")"
+        kad_desc="$(cat "$kad.desc" 2>/dev/null || echo "version $("$kad" --version 2>/dev/null | sed -n 1p)")"
     else
         local snap=$daemon_here/.build/kad-snapshot
         mkdir -p "$snap"
@@ -84,7 +84,7 @@ find_kad() {
         echo "$kad_desc" >"$kad.desc"
     fi
     [ -x "$kad" ] || die "no kad binary at $kad"
-    ka_desc=$("$KEEPALIVED" --version 2>&1 | head -1)
+    ka_desc=$("$KEEPALIVED" --version 2>&1 | sed -n 1p)
 }
 
 # ---------------------------------------------------------------------------------------------

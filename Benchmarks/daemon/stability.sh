@@ -130,7 +130,8 @@ for line in open(sys.argv[1]):
     extra = []
     if r["startup_backup_master_lines"]:
         extra.append(f'{r["startup_backup_master_lines"]} "Entering MASTER STATE" on the backup during start-up')
-    if r["startup_master_backup_lines"] > (r["instances"] if r["impl"] == "keepalived" else 0):
+    # Both daemons log one "Entering BACKUP STATE" per instance at start, before MASTER.
+    if r["startup_master_backup_lines"] > r["instances"]:
         extra.append(f'{r["startup_master_backup_lines"]} "Entering BACKUP STATE" on the master during start-up')
     if not r["ok"]:
         extra.append("run failed: " + r["error"])

@@ -1,5 +1,6 @@
 import ConfigDSL
 import Foundation
+import IntegrationSupport
 import Testing
 import VRRPCore
 @testable import kad
@@ -60,11 +61,11 @@ struct DaemonConfigurationTests {
     }
 
     @Test func unsupportedKeywordsAreNamed() throws {
-        let text = Self.instance.replacingOccurrences(of: "priority 100", with: "priority 100\n    use_vmac\n    track_process {\n        tp\n    }")
+        let text = Self.instance.replacingOccurrences(of: "priority 100", with: "priority 100\n    use_vmac_addr\n    track_process {\n        tp\n    }")
             + "vrrp_track_process tp {\n    process nginx\n}\n"
         guard case .failure(let r) = try Self.load(text) else { Issue.record("ran"); return }
         #expect(r.exitStatus == 2)
-        #expect(r.lines.contains { $0.contains("vrrp_instance VI_1: use_vmac") })
+        #expect(r.lines.contains { $0.contains("vrrp_instance VI_1: use_vmac_addr") })
         #expect(r.lines.contains { $0.contains("track_process tp: not supported yet") })
         #expect(r.lines.last?.contains("kad cannot run this configuration (2 problems above)") == true)
     }
@@ -85,17 +86,35 @@ struct DaemonConfigurationTests {
 
     @Test("kad run refuses an unsupported file with exit status 2 and the keyword named, before touching the network")
     func refusalExitStatus() throws {
+        // Whatever happens, the daemon runs in a network namespace of its own (unshare -n: only
+        // lo, gone when it exits) and is killed after 20 s: a test must never let a daemon
+        // loose on the host's network, even if the keyword it relies on becomes supported.
+        guard Integration.available() else { return }
         let dir = NSTemporaryDirectory() + "kad-dc-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let conf = dir + "/k.conf"
-        try Self.instance.replacingOccurrences(of: "priority 100", with: "priority 100\n    unicast_src_ip 192.0.2.1\n    use_vmac")
+        try Self.instance.replacingOccurrences(of: "priority 100", with: "priority 100\n    unicast_src_ip 192.0.2.1\n    use_vmac_addr")
             .write(toFile: conf, atomically: true, encoding: .utf8)
-        let r = try KadProcess.run(["run", "-l", "-f", conf, "-p", dir + "/pid", "--control-socket", dir + "/sock"])
+        let r = try Self.isolated(["run", "-l", "-f", conf, "-p", dir + "/pid", "--control-socket", dir + "/sock"])
         #expect(r.status == 2)
-        #expect(r.stderr.contains("vrrp_instance VI_1: use_vmac"), "\(r.stderr)")
+        #expect(r.output.contains("vrrp_instance VI_1: use_vmac_addr"), "\(r.output)")
         #expect(!FileManager.default.fileExists(atPath: dir + "/pid"))
-        let bad = try KadProcess.run(["run", "-l", "-S", "local9", "-f", conf])
-        #expect(bad.status == 64 && bad.stderr.contains("-S/--log-facility local9"), "\(bad.stderr)")
+        let bad = try Self.isolated(["run", "-l", "-S", "local9", "-f", conf])
+        #expect(bad.status == 64 && bad.output.contains("-S/--log-facility local9"), "\(bad.output)")
+    }
+
+    /// `kad ARGS` in a fresh, unnamed network namespace, killed after 20 s.
+    static func isolated(_ arguments: [String]) throws -> (status: Int32, output: String) {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        p.arguments = ["timeout", "-s", "KILL", "20", "unshare", "--net", "--", KadProcess.binary] + arguments
+        let pipe = Pipe()
+        p.standardOutput = pipe
+        p.standardError = pipe
+        try p.run()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return (p.terminationStatus, String(decoding: data, as: UTF8.self))
     }
 }

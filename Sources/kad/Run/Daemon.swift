@@ -56,6 +56,9 @@ final class Daemon: @unchecked Sendable {
     /// ones whose definition changed (the others keep their status). Signal task only.
     var scriptTrackers: [String: (plan: ScriptTrackerPlan.Tracker, trackers: ScriptTrackers)] = [:]
     var fileTrackers: [String: (plan: FileTrackerPlan.Tracker, trackers: FileTrackers)] = [:]
+    /// The VMACs (`use_vmac`) by name, and the sysctls they changed. Signal task only.
+    var virtualMACs: [String: VirtualMAC] = [:]
+    let sysctls = SysctlSettings()
     /// Set when the daemon stops: STOP transitions are then STOP, not a reload's DELETED.
     let stopping = Atomic<Bool>(false)
     /// The last state and priority of each instance, for notifications. Event task only.
@@ -185,6 +188,7 @@ final class Daemon: @unchecked Sendable {
             throw DaemonError("\(error)")
         }
         networkTouched = true
+        try updateVirtualMACs(configuration.vrrp.virtualMACs, strict: true)
         removeLeftovers(configuration.vrrp)
         installStatic(added: configuration.vrrp, removed: nil)
         wantedSockets.withLock { $0 = configuration.sockets }
@@ -213,6 +217,28 @@ final class Daemon: @unchecked Sendable {
         try updateTrackers(configuration)
         runner.submit(.startup)
         runnerTask = Task { await runner.run() }
+    }
+
+    /// Creates the VMACs `wanted` names that do not exist yet (a leftover of an earlier run is
+    /// deleted and made again) and deletes the ones no longer wanted, restoring their sysctls.
+    /// - Parameter strict: throw on a VMAC that cannot be created (at start); at a reload the
+    ///   failure is logged, and its instance's addresses fail to install (logged as port failures).
+    func updateVirtualMACs(_ wanted: [VirtualMACConfiguration], strict: Bool) throws {
+        for (name, vmac) in virtualMACs where !wanted.contains(vmac.configuration) {
+            do { try vmac.remove() } catch { logger.error("removing VMAC \(name): \(error)") }
+            virtualMACs[name] = nil
+            logger.info("VMAC \(name) removed")
+        }
+        for w in wanted where virtualMACs[w.name] == nil {
+            do {
+                let vmac = try VirtualMAC.create(w, routeNetlink: routeNetlink, sysctls: sysctls) { [logger] in logger.info("\($0)") }
+                virtualMACs[w.name] = vmac
+                logger.info("VMAC \(w.name) created on \(w.parent) with MAC \(w.address) (index \(vmac.link.index))")
+            } catch {
+                if strict { throw DaemonError("\(error)") }
+                logger.error("\(error)")
+            }
+        }
     }
 
     /// Notify scripts get a short grace period at stop: the daemon exits within a second, and
@@ -443,10 +469,16 @@ final class Daemon: @unchecked Sendable {
                 return
             }
         }
+        // New VMACs must exist before their instances can hold addresses on them.
+        let keptVMACs = next.vrrp.virtualMACs + configuration.vrrp.virtualMACs.filter { old in
+            !next.vrrp.virtualMACs.contains { $0.name == old.name }
+        }
+        try? updateVirtualMACs(keptVMACs, strict: false)
         do {
             try await runner.reload(routers: next.vrrp.routers, syncGroups: next.vrrp.syncGroups)
         } catch {
             logger.error("Reload refused: \(error); the running configuration stays in force")
+            try? updateVirtualMACs(configuration.vrrp.virtualMACs, strict: false)
             for s in opened { s.close() }
             return
         }
@@ -455,6 +487,8 @@ final class Daemon: @unchecked Sendable {
         }
         wantedSockets.withLock { $0 = next.sockets }
         installStatic(added: next.vrrp, removed: configuration.vrrp)
+        // VMACs of removed instances go once those instances have resigned.
+        try? updateVirtualMACs(next.vrrp.virtualMACs, strict: false)
         do {
             try updateTrackers(next)
         } catch {
@@ -514,6 +548,7 @@ final class Daemon: @unchecked Sendable {
         transport.close()
         announcer.close()
         if networkTouched && !options.keepOnStop {
+            try? updateVirtualMACs([], strict: false)
             installStatic(added: nil, removed: configuration.vrrp)
         }
     }

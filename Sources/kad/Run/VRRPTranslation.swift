@@ -1,4 +1,5 @@
 import ConfigDSL
+import NetLinux
 import VRRPCore
 
 /// The pure translation of a loaded keepalived configuration (the ConfigDSL model) into what
@@ -29,8 +30,11 @@ import VRRPCore
 /// `no_virtual_ipaddress`, `unicast_fault_no_peer` with peers, and the LVS blocks
 /// (`virtual_server`, `virtual_server_group`: the checker side, not VRRP).
 ///
+/// `use_vmac` (and `vmac_xmit_base`, which is how kad always runs a VMAC) becomes a
+/// ``Result/virtualMACs`` entry, the instance's addresses moving onto the macvlan.
+///
 /// Refused (a ``Problem``): `auth_type AH`, `auth_hmac`, `no_accept` (also implied by strict mode)
-/// on a non-owner, `use_vmac`, `use_vmac_addr`, `vmac_xmit_base`, `use_ipvlan`, the address option
+/// on a non-owner, `use_vmac_addr`, `use_ipvlan`, the address option
 /// `use_vmac`, `vrf`, a missing `interface`, `track_src_ip`, `track_bfd`, `unicast_ttl` other than
 /// 255, `unicast_fault_no_peer` without peers, `timer_expired_backup`, `promote_secondaries`,
 /// `kernel_rx_buf_size`, `garp_extra_if`/`vrrp_garp_extra_if`, non-zero
@@ -51,6 +55,8 @@ struct VRRPTranslation {
         var staticAddresses: [VirtualAddress] = []
         var staticRoutes: [VirtualRoute] = []
         var staticRules: [VirtualRule] = []
+        /// `use_vmac`: the macvlans to create, one per instance that asks (in instance order).
+        var virtualMACs: [VirtualMACConfiguration] = []
         var problems: [Problem] = []
     }
 
@@ -163,9 +169,7 @@ private struct Translator {
         func refuse(_ kw: String, _ cond: Bool, _ message: String = "not supported yet") {
             if cond { problem(name, kw, message) }
         }
-        refuse("use_vmac", i.useVMAC != nil, "not supported yet (VMAC is not wired into the daemon)")
-        refuse("use_vmac_addr", i.useVMACAddress, "not supported yet (VMAC is not wired into the daemon)")
-        refuse("vmac_xmit_base", i.vmacTransmitBase, "not supported yet (VMAC is not wired into the daemon)")
+        refuse("use_vmac_addr", i.useVMACAddress, "not supported yet (VMACs for the interfaces of excluded addresses)")
         refuse("use_ipvlan", i.useIPVLAN != nil, "not supported yet (VMAC/ipvlan is not wired into the daemon)")
         refuse("auth_hmac", i.authHMAC != nil, "not supported")
         refuse("auth_type", i.authentication?.type == .ah, "auth_type AH is not supported")
@@ -269,7 +273,37 @@ private struct Translator {
         c.startupDelay = duration(g.vrrpStartupDelay)
 
         trackers(i.trackInterfaces, i.trackScripts, i.trackFiles, i.trackProcesses, name, into: &c.trackers)
+        if let vmac = i.useVMAC { virtualMAC(vmac, for: &c) }
         return c
+    }
+
+    /// `use_vmac [NAME] [MAC]`: a macvlan `vrrp.VRID` (`vrrp6.VRID` for IPv6; the prefix is
+    /// `vmac_prefix`) with the virtual router MAC carries the virtual addresses that name no
+    /// other interface, and their gratuitous ARPs / NAs go out from it. Adverts are sent and
+    /// received on the parent interface, as keepalived does with `vmac_xmit_base` (so a backup
+    /// never sends IGMP/MLD reports from the shared MAC, and no firewall rules are needed).
+    mutating func virtualMAC(_ options: VMACOptions, for c: inout VirtualRouterConfiguration) {
+        let prefix = g.vmacPrefix ?? "vrrp"
+        let name = options.name ?? "\(prefix)\(c.family == .ipv6 ? "6" : "").\(c.virtualRouterID)"
+        var mac: MACAddress?
+        if let text = options.words.first(where: { $0.contains(":") }) {
+            guard let parsed = MACAddress(text) else {
+                problem(c.name, "use_vmac", "\(text) is not a MAC address")
+                return
+            }
+            mac = parsed
+        }
+        guard name.utf8.count < 16 else {
+            problem(c.name, "use_vmac", "interface name \(name) is longer than 15 bytes")
+            return
+        }
+        if let other = result.virtualMACs.first(where: { $0.name == name }) {
+            problem(c.name, "use_vmac", "the VMAC \(name) is already used by the instance with VRID \(other.virtualRouterID) on \(other.parent)")
+            return
+        }
+        result.virtualMACs.append(VirtualMACConfiguration(parent: c.interface, virtualRouterID: c.virtualRouterID,
+                                                          family: c.family, name: name, address: mac))
+        for k in c.addresses.indices where c.addresses[k].interface == nil { c.addresses[k].interface = name }
     }
 
     mutating func trackers(_ interfaces: [TrackReference], _ scripts: [TrackReference], _ files: [TrackReference],
