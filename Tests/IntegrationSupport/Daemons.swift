@@ -75,7 +75,7 @@ public final class BridgeCapture: @unchecked Sendable {
         path = directory + "/bridge.pcap"
         process = try NamespaceProcess(namespace: lan.hub, command: [
             "tcpdump", "-i", "br0", "-U", "-n", "--time-stamp-precision=nano", "-w", path,
-            "vrrp or arp or icmp6 or (ip6 and proto 112)",
+            "vrrp or arp or icmp6 or igmp or (ip6 and proto 112)",
         ], logPath: directory + "/tcpdump.log")
         let clock = ContinuousClock()
         let start = clock.now

@@ -491,4 +491,43 @@ struct DaemonTests {
             b.lan.holds(0, "192.0.2.100") && !b.lan.holds(1, "192.0.2.100")
         } != nil, "\(b.logs)")
     }
+
+    @Test("use_vmac: the VIP lives on vrrp.51 with the virtual MAC, GARPs carry that MAC, failover moves it, SIGTERM removes the macvlan; keepalived with use_vmac interoperates")
+    func virtualMAC() async throws {
+        guard Self.ready else { return }
+        let b = try await Bench(nodes: 2)
+        defer { b.finish() }
+        func vmacHolds(_ i: Int) -> Bool {
+            ((try? b.lan.ip(i, "-o", "addr", "show", "dev", "vrrp.51")) ?? "").contains(" 192.0.2.100/")
+        }
+        let high = try b.kad(0, vrrpConfig(priority: 150, extra: "use_vmac"))
+        let low = try b.kad(1, vrrpConfig(priority: 100, extra: "use_vmac"))
+        #expect(await waitUntil("the VIP on the master's VMAC", within: .seconds(5)) { vmacHolds(0) } != nil, "\(b.logs)")
+        let link = try b.lan.ip(0, "-d", "link", "show", "vrrp.51")
+        #expect(link.contains("00:00:5e:00:01:33") && link.contains("macvlan mode private"), "\(link)")
+        try await Task.sleep(for: .milliseconds(300))
+        #expect(!vmacHolds(1))
+
+        #expect(await high.terminate() == 0, "\(high.log)")
+        #expect(await waitUntil("the backup's VMAC taking the VIP", within: .seconds(2)) { vmacHolds(1) } != nil, "\(b.logs)")
+        #expect((try? b.lan.ip(0, "link", "show", "vrrp.51")) == nil, "the stopped daemon removed its VMAC")
+
+        // keepalived, also with use_vmac, at a higher priority: it takes over from kad.
+        if KeepalivedNode.binary != nil {
+            let keepalived = try KeepalivedNode(lan: b.lan, 0, scratch: b.scratch, config: vrrpConfig(priority: 150, extra: "use_vmac"))
+            defer { keepalived.process.kill9() }
+            #expect(await waitUntil("keepalived's VMAC taking the VIP", within: .seconds(5)) { vmacHolds(0) && !vmacHolds(1) } != nil,
+                    "\(low.log)\n\(keepalived.log)")
+            keepalived.process.signal(SIGTERM)
+            #expect(await waitUntil("kad taking it back", within: .seconds(3)) { vmacHolds(1) } != nil, "\(low.log)")
+            _ = await keepalived.process.waitForExit(within: .seconds(5))
+        }
+        #expect(await low.terminate() == 0)
+        let wire = await b.wire()
+        #expect(wire.events.contains { $0.kind == .garp(address: "192.0.2.100", mac: "00:00:5e:00:01:33") },
+                "GARPs from the virtual MAC: \(wire.events.map(\.kind))")
+        // No IGMP report ever leaves a VMAC: it would teach the switches the wrong port.
+        #expect(!wire.frames.contains { $0.source == "00:00:5e:00:01:33" && $0.ipProtocol == 2 }, "IGMP from the virtual MAC")
+        #expect(wire.frames.contains { $0.source == "00:00:5e:00:01:33" && $0.ipProtocol == 112 }, "adverts from the virtual MAC")
+    }
 }

@@ -435,20 +435,21 @@ struct VRRPTranslationTests {
         #expect(r.problems.map(\.keyword) == ["advert_int"])
     }
 
-    @Test("use_vmac: a macvlan per instance (vrrp.VRID, vrrp6.VRID, a given name or MAC) carrying the addresses that name no interface")
+    @Test("use_vmac: a macvlan per instance (vrrp.VRID, a given name or MAC) becomes its interface; IPv6 is refused")
     func virtualMACs() throws {
-        var r = translate(instance("use_vmac") + instance("use_vmac vmac7 00:00:5e:00:01:99", name: "VI_2", vrid: 7, vip: "192.0.2.107/24 dev eth1"))
+        var r = translate(instance("use_vmac") + instance("use_vmac vmac7 00:00:5e:00:01:99", name: "VI_2", vrid: 7))
         #expect(r.problems.isEmpty, "\(r.problems)")
         #expect(r.virtualMACs.map(\.name) == ["vrrp.51", "vmac7"])
         #expect(r.virtualMACs[0].parent == "eth0" && r.virtualMACs[0].address.description == "00:00:5e:00:01:33")
         #expect(r.virtualMACs[1].address.description == "00:00:5e:00:01:99")
-        #expect(r.routers[0].interface == "eth0", "adverts stay on the parent")
-        #expect(r.routers[0].addresses.map(\.interface) == ["vrrp.51"])
-        #expect(r.routers[1].addresses.map(\.interface) == ["eth1"], "an address with its own dev stays there")
+        #expect(r.routers.map(\.interface) == ["vrrp.51", "vmac7"])
+        #expect(r.routers[0].primaryAddress == addr("192.0.2.1"), "the source address is the parent's")
 
-        r = translate("global_defs {\n vmac_prefix vm\n}\n" + instance("use_vmac", vip: "2001:db8::100/64"))
-        #expect(r.virtualMACs.map(\.name) == ["vm6.51"])
-        #expect(r.virtualMACs.first?.address.description == "00:00:5e:00:02:33")
+        r = translate("global_defs {\n vmac_prefix vm\n}\n" + instance("use_vmac"))
+        #expect(r.virtualMACs.map(\.name) == ["vm.51"])
+
+        r = translate(instance("use_vmac", vip: "2001:db8::100/64"))
+        #expect(r.problems.contains { $0.keyword == "use_vmac" && $0.message.contains("IPv6") }, "\(r.problems)")
 
         r = translate(instance("use_vmac vrrp.51") + instance("use_vmac vrrp.51", name: "VI_2", vrid: 52))
         #expect(r.problems.contains { $0.instance == "VI_2" && $0.keyword == "use_vmac" && $0.message.contains("already used") }, "\(r.problems)")

@@ -59,6 +59,7 @@ final class Daemon: @unchecked Sendable {
     /// The VMACs (`use_vmac`) by name, and the sysctls they changed. Signal task only.
     var virtualMACs: [String: VirtualMAC] = [:]
     let sysctls = SysctlSettings()
+    var holdsIGMPSetting = false
     /// Set when the daemon stops: STOP transitions are then STOP, not a reload's DELETED.
     let stopping = Atomic<Bool>(false)
     /// The last state and priority of each instance, for notifications. Event task only.
@@ -228,6 +229,23 @@ final class Daemon: @unchecked Sendable {
             do { try vmac.remove() } catch { logger.error("removing VMAC \(name): \(error)") }
             virtualMACs[name] = nil
             logger.info("VMAC \(name) removed")
+        }
+        // A backup joins the VRRP group on its VMAC, and the kernel would report that with IGMP
+        // from the shared MAC, teaching the switches the wrong port. Reports for 224.0.0.x are
+        // switched off while VMACs exist (switches flood that range anyway, RFC 4541).
+        let igmp = "net/ipv4/igmp_link_local_mcast_reports"
+        if wanted.isEmpty {
+            if holdsIGMPSetting {
+                try? sysctls.release(igmp)
+                holdsIGMPSetting = false
+            }
+        } else if !holdsIGMPSetting {
+            do {
+                try sysctls.set(igmp, to: "0")
+                holdsIGMPSetting = true
+            } catch {
+                logger.warning("cannot switch off IGMP reports for 224.0.0.x (\(error)): a backup's VMAC will report its group membership from the shared MAC")
+            }
         }
         for w in wanted where virtualMACs[w.name] == nil {
             do {
@@ -443,6 +461,11 @@ final class Daemon: @unchecked Sendable {
             next = c
         }
         for w in next.warnings { logger.warning("\(w)") }
+        // New VMACs must exist before their sockets and addresses.
+        let keptVMACs = next.vrrp.virtualMACs + configuration.vrrp.virtualMACs.filter { old in
+            !next.vrrp.virtualMACs.contains { $0.name == old.name }
+        }
+        try? updateVirtualMACs(keptVMACs, strict: false)
         // Sockets: new (interface, family) pairs get a socket; a changed multicast group set on
         // an open socket would need the socket reopened, which a reload does not do.
         var opened: [VRRPSocket] = []
@@ -457,6 +480,7 @@ final class Daemon: @unchecked Sendable {
                 if !missing.isEmpty {
                     logger.error("Reload refused: joining \(missing.map(\.description).joined(separator: ", ")) on \(wanted.interface) needs a restart; the running configuration stays in force")
                     for s in opened { s.close() }
+                    try? updateVirtualMACs(configuration.vrrp.virtualMACs, strict: false)
                     return
                 }
                 continue
@@ -466,14 +490,10 @@ final class Daemon: @unchecked Sendable {
             } catch {
                 logger.error("Reload refused: cannot open the VRRP socket on \(wanted.interface) (\(wanted.family)): \(error)")
                 for s in opened { s.close() }
+                try? updateVirtualMACs(configuration.vrrp.virtualMACs, strict: false)
                 return
             }
         }
-        // New VMACs must exist before their instances can hold addresses on them.
-        let keptVMACs = next.vrrp.virtualMACs + configuration.vrrp.virtualMACs.filter { old in
-            !next.vrrp.virtualMACs.contains { $0.name == old.name }
-        }
-        try? updateVirtualMACs(keptVMACs, strict: false)
         do {
             try await runner.reload(routers: next.vrrp.routers, syncGroups: next.vrrp.syncGroups)
         } catch {

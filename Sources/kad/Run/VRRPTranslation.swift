@@ -30,11 +30,10 @@ import VRRPCore
 /// `no_virtual_ipaddress`, `unicast_fault_no_peer` with peers, and the LVS blocks
 /// (`virtual_server`, `virtual_server_group`: the checker side, not VRRP).
 ///
-/// `use_vmac` (and `vmac_xmit_base`, which is how kad always runs a VMAC) becomes a
-/// ``Result/virtualMACs`` entry, the instance's addresses moving onto the macvlan.
+/// `use_vmac` (IPv4) becomes a ``Result/virtualMACs`` entry and the instance's interface.
 ///
 /// Refused (a ``Problem``): `auth_type AH`, `auth_hmac`, `no_accept` (also implied by strict mode)
-/// on a non-owner, `use_vmac_addr`, `use_ipvlan`, the address option
+/// on a non-owner, `use_vmac` for IPv6, `use_vmac_addr`, `vmac_xmit_base`, `use_ipvlan`, the address option
 /// `use_vmac`, `vrf`, a missing `interface`, `track_src_ip`, `track_bfd`, `unicast_ttl` other than
 /// 255, `unicast_fault_no_peer` without peers, `timer_expired_backup`, `promote_secondaries`,
 /// `kernel_rx_buf_size`, `garp_extra_if`/`vrrp_garp_extra_if`, non-zero
@@ -170,6 +169,7 @@ private struct Translator {
             if cond { problem(name, kw, message) }
         }
         refuse("use_vmac_addr", i.useVMACAddress, "not supported yet (VMACs for the interfaces of excluded addresses)")
+        refuse("vmac_xmit_base", i.vmacTransmitBase, "not supported yet (adverts go out on the VMAC, as keepalived's default)")
         refuse("use_ipvlan", i.useIPVLAN != nil, "not supported yet (VMAC/ipvlan is not wired into the daemon)")
         refuse("auth_hmac", i.authHMAC != nil, "not supported")
         refuse("auth_type", i.authentication?.type == .ah, "auth_type AH is not supported")
@@ -277,14 +277,21 @@ private struct Translator {
         return c
     }
 
-    /// `use_vmac [NAME] [MAC]`: a macvlan `vrrp.VRID` (`vrrp6.VRID` for IPv6; the prefix is
-    /// `vmac_prefix`) with the virtual router MAC carries the virtual addresses that name no
-    /// other interface, and their gratuitous ARPs / NAs go out from it. Adverts are sent and
-    /// received on the parent interface, as keepalived does with `vmac_xmit_base` (so a backup
-    /// never sends IGMP/MLD reports from the shared MAC, and no firewall rules are needed).
+    /// `use_vmac [NAME] [MAC]`: a macvlan `vrrp.VRID` (the prefix is `vmac_prefix`) with the
+    /// virtual router MAC becomes the instance's interface, as in keepalived: adverts, the
+    /// addresses and their gratuitous ARPs use it (the source address stays the parent's).
+    /// A frame from the virtual MAC reaches only the macvlan, never its parent, so a backup must
+    /// listen on the macvlan to hear a master that sends from it (keepalived does).
+    /// IPv6 VMACs are refused: their MLD reports would carry the shared MAC, and keepalived stops
+    /// them with nftables rules kad does not manage yet (IPv4's IGMP reports are switched off
+    /// with `igmp_link_local_mcast_reports` instead, see the daemon).
     mutating func virtualMAC(_ options: VMACOptions, for c: inout VirtualRouterConfiguration) {
+        guard c.family == .ipv4 else {
+            problem(c.name, "use_vmac", "not supported yet for IPv6 (the VMAC's MLD reports would carry the shared MAC; kad does not manage the firewall rules keepalived uses against them)")
+            return
+        }
         let prefix = g.vmacPrefix ?? "vrrp"
-        let name = options.name ?? "\(prefix)\(c.family == .ipv6 ? "6" : "").\(c.virtualRouterID)"
+        let name = options.name ?? "\(prefix).\(c.virtualRouterID)"
         var mac: MACAddress?
         if let text = options.words.first(where: { $0.contains(":") }) {
             guard let parsed = MACAddress(text) else {
@@ -303,7 +310,7 @@ private struct Translator {
         }
         result.virtualMACs.append(VirtualMACConfiguration(parent: c.interface, virtualRouterID: c.virtualRouterID,
                                                           family: c.family, name: name, address: mac))
-        for k in c.addresses.indices where c.addresses[k].interface == nil { c.addresses[k].interface = name }
+        c.interface = name
     }
 
     mutating func trackers(_ interfaces: [TrackReference], _ scripts: [TrackReference], _ files: [TrackReference],

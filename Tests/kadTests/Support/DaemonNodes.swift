@@ -67,10 +67,13 @@ struct WireLog {
         var kind: Kind
     }
     var events: [Event] = []
+    /// Every frame's source MAC and IP protocol (2 for IGMP), in order.
+    var frames: [(source: String, ipProtocol: Int?)] = []
 
     init(pcap bytes: [UInt8]) {
         for packet in PcapReader.read(bytes).packets {
             let r = PacketDissector.dissect(packet)
+            if let mac = r.link?.source { frames.append((mac, r.ip?.proto)) }
             guard let t = r.epochNanoseconds else { continue }
             if let v = r.vrrp, let ip = r.ip, let vrid = v.vrid, let p = v.priority {
                 events.append(Event(nanoseconds: t, kind: .advert(source: ip.source, vrid: vrid, priority: p)))
