@@ -382,6 +382,10 @@ struct DaemonTests {
         #expect(await waitUntil("election", within: .seconds(5)) { b.lan.holds(0, "192.0.2.100") } != nil, "\(b.logs)")
         try await Task.sleep(for: .milliseconds(300))
 
+        // Only CAP_NET_ADMIN (12) and CAP_NET_RAW (13) are left once the daemon runs.
+        #expect(await high.process.waitForLog("Capabilities: kept", within: .seconds(3)), "\(high.log)")
+        let status = (try? String(contentsOfFile: "/proc/\(high.process.pid)/status", encoding: .utf8)) ?? ""
+        #expect(status.contains("CapEff:\t0000000000003000"), "\(status.split(separator: "\n").filter { $0.hasPrefix("Cap") })")
         let text = try KadProcess.run(["status", "--control-socket", high.socketPath])
         #expect(text.status == 0, "\(text.stderr)")
         #expect(text.stdout.contains("VI_1") && text.stdout.contains("MASTER"), "\(text.stdout)")

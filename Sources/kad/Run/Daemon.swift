@@ -139,6 +139,7 @@ final class Daemon: @unchecked Sendable {
             await daemon.stop()
             return 1
         }
+        daemon.dropCapabilities()
         for await signal in signals.stream {
             switch signal {
             case SIGHUP:
@@ -156,6 +157,23 @@ final class Daemon: @unchecked Sendable {
     }
 
     // MARK: - Start
+
+    /// The capabilities kept after start (nil: not restricted).
+    var keptCapabilities: CapabilitySet?
+
+    /// Once everything is open, keep only the capabilities the configuration needs (on every
+    /// thread; verified): keepalived keeps everything root has. The bounding set is left alone,
+    /// so scripts run as root keep root's powers.
+    func dropCapabilities() {
+        let keep = configuration.capabilities
+        do {
+            let report = try Capabilities.restrict(to: keep, limitBoundingSet: false)
+            keptCapabilities = keep
+            logger.info("Capabilities: kept \(report.kept), dropped \(report.dropped.rawValue == 0 ? "nothing" : "\(report.dropped)") on \(report.threads) threads")
+        } catch {
+            logger.warning("could not drop capabilities (kad keeps running with all of them): \(error)")
+        }
+    }
 
     func start() async throws {
         logger.info("Starting kad \(Kad.configuration.version) with \(options.configFile): \(configuration.vrrp.routers.count) VRRP instance(s)")
@@ -461,6 +479,10 @@ final class Daemon: @unchecked Sendable {
             next = c
         }
         for w in next.warnings { logger.warning("\(w)") }
+        if let kept = keptCapabilities, !next.capabilities.isSubset(of: kept) {
+            logger.error("Reload refused: the new file needs \(next.capabilities.subtracting(kept)) (scripts run as another user, or a FIFO given to a user), which kad dropped at start; restart kad to run it")
+            return
+        }
         // New VMACs must exist before their sockets and addresses.
         let keptVMACs = next.vrrp.virtualMACs + configuration.vrrp.virtualMACs.filter { old in
             !next.vrrp.virtualMACs.contains { $0.name == old.name }

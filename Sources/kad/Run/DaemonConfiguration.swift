@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import ConfigDSL
 import NetLinux
 import VRRPCore
@@ -90,6 +93,27 @@ struct DaemonConfiguration: Sendable {
         }
         return .success(DaemonConfiguration(model: model, vrrp: vrrp, warnings: warnings, notify: notify,
                                             scriptTrackers: scriptTrackers, fileTrackers: fileTrackers))
+    }
+
+    /// Every script the configuration runs.
+    var scripts: [Script] {
+        var out: [Script] = scriptTrackers.trackers.map(\.script) + notify.fifos.compactMap(\.reader)
+        for t in Array(notify.instances.values) + Array(notify.groups.values) {
+            out += [t.master, t.backup, t.fault, t.stop, t.generic, t.deleted, t.masterReceivedLowerPriority].compactMap { $0 }
+        }
+        return out
+    }
+
+    /// What the daemon must keep once started: CAP_NET_ADMIN and CAP_NET_RAW; CAP_SETUID,
+    /// CAP_SETGID and CAP_KILL when a script runs as another user; CAP_CHOWN when a notify FIFO
+    /// is given to a user.
+    var capabilities: CapabilitySet {
+        let me = (getuid(), getgid())
+        var set = Capabilities.needed(runningScriptsAsOtherUsers: scripts.contains {
+            $0.identity.uid != me.0 || $0.identity.gid != me.1 || !$0.identity.supplementaryGroups.isEmpty
+        })
+        if notify.fifos.contains(where: { $0.owner != nil }) { set.insert(.chown) }
+        return set
     }
 
     /// The VRRP sockets the routers need.
