@@ -534,4 +534,66 @@ struct DaemonTests {
         #expect(!wire.frames.contains { $0.source == "00:00:5e:00:01:33" && $0.ipProtocol == 2 }, "IGMP from the virtual MAC")
         #expect(wire.frames.contains { $0.source == "00:00:5e:00:01:33" && $0.ipProtocol == 112 }, "adverts from the virtual MAC")
     }
+
+    @Test("vrrp_sync_group: a fault in one member moves the whole group; GROUP lines in the FIFO")
+    func syncGroup() async throws {
+        guard Self.ready else { return }
+        let b = try await Bench(nodes: 2, capture: false)
+        defer { b.finish() }
+        try b.lan.ip(0, "link", "add", "trk0", "type", "veth", "peer", "name", "trk1")
+        try b.lan.ip(0, "link", "set", "trk0", "up")
+        try b.lan.ip(0, "link", "set", "trk1", "up")
+        let fifo = b.scratch.file("group.fifo")
+        func config(_ priority: Int, tracked: Bool, fifo: String?) -> String {
+            func instance(_ name: String, _ vrid: Int, _ vip: String, _ extra: String) -> String {
+                """
+                vrrp_instance \(name) {
+                    state BACKUP
+                    interface eth0
+                    virtual_router_id \(vrid)
+                    version 3
+                    priority \(priority)
+                    advert_int 0.1
+                    \(extra)
+                    virtual_ipaddress {
+                        \(vip)
+                    }
+                }
+
+                """
+            }
+            return """
+                global_defs {
+                    vrrp_garp_master_delay 1
+                    \(fifo.map { "vrrp_notify_fifo \($0)" } ?? "")
+                }
+                vrrp_sync_group VG_1 {
+                    group {
+                        VI_1
+                        VI_2
+                    }
+                }
+
+                """ + instance("VI_1", 51, "192.0.2.100/24", tracked ? "track_interface {\n        trk0\n    }" : "")
+                + instance("VI_2", 52, "192.0.2.200/24", "")
+        }
+        let high = try b.kad(0, config(150, tracked: true, fifo: fifo))
+        _ = try b.kad(1, config(100, tracked: false, fifo: nil))
+        #expect(await waitUntil("the group on node 0", within: .seconds(5)) {
+            b.lan.holds(0, "192.0.2.100") && b.lan.holds(0, "192.0.2.200")
+        } != nil, "\(b.logs)")
+        try b.lan.ip(0, "link", "set", "trk1", "down")
+        #expect(await waitUntil("both addresses moving to node 1", within: .seconds(3)) {
+            b.lan.holds(1, "192.0.2.100") && b.lan.holds(1, "192.0.2.200") && !b.lan.holds(0, "192.0.2.200")
+        } != nil, "VI_2 follows VI_1's fault:\n\(b.logs)")
+        #expect(high.log.contains("VRRP_Group(VG_1)"), "\(high.log)")
+        let fd = open(fifo, O_RDONLY | O_NONBLOCK)
+        defer { if fd >= 0 { close(fd) } }
+        var buffer = [UInt8](repeating: 0, count: 8192)
+        let n = fd >= 0 ? read(fd, &buffer, buffer.count) : -1
+        let lines = n > 0 ? String(decoding: buffer[..<n], as: UTF8.self) : ""
+        #expect(lines.contains("GROUP \"VG_1\" MASTER 0\n"), "\(lines)")
+        #expect(lines.contains("INSTANCE \"VI_2\" MASTER 150\n"), "\(lines)")
+        #expect(lines.contains("INSTANCE \"VI_1\" FAULT"), "\(lines)")
+    }
 }
