@@ -47,8 +47,8 @@ public enum Shell {
         }
     }
 
-    @discardableResult
-    public static func run(_ command: [String]) throws -> String {
+    /// Runs `command`; its exit status and its output (standard output and error together).
+    public static func capture(_ command: [String]) throws -> (status: Int32, output: String) {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         p.arguments = command
@@ -58,8 +58,14 @@ public enum Shell {
         try p.run()
         let data = pipe.fileHandleForReading.readDataToEndOfFile()
         p.waitUntilExit()
-        let out = String(decoding: data, as: UTF8.self)
-        if p.terminationStatus != 0 { throw Failure(command: command, status: p.terminationStatus, output: out) }
+        return (p.terminationStatus, String(decoding: data, as: UTF8.self))
+    }
+
+    /// Runs `command`; its output, or ``Failure`` when it exits non-zero.
+    @discardableResult
+    public static func run(_ command: [String]) throws -> String {
+        let (status, out) = try capture(command)
+        if status != 0 { throw Failure(command: command, status: status, output: out) }
         return out
     }
 }

@@ -106,15 +106,6 @@ struct DaemonConfigurationTests {
 
     /// `kad ARGS` in a fresh, unnamed network namespace, killed after 20 s.
     static func isolated(_ arguments: [String]) throws -> (status: Int32, output: String) {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = ["timeout", "-s", "KILL", "20", "unshare", "--net", "--", KadProcess.binary] + arguments
-        let pipe = Pipe()
-        p.standardOutput = pipe
-        p.standardError = pipe
-        try p.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return (p.terminationStatus, String(decoding: data, as: UTF8.self))
+        try Shell.capture(["timeout", "-s", "KILL", "20", "unshare", "--net", "--", KadProcess.binary] + arguments)
     }
 }

@@ -38,6 +38,14 @@ struct DaemonTests {
             return WireLog(pcap: await capture.stop())
         }
 
+        /// A veth pair trk0/trk1 inside node 0, both up: an instance tracks trk0, and the test
+        /// takes it down by setting trk1 down.
+        func trackedLink() throws {
+            try lan.ip(0, "link", "add", "trk0", "type", "veth", "peer", "name", "trk1")
+            try lan.ip(0, "link", "set", "trk0", "up")
+            try lan.ip(0, "link", "set", "trk1", "up")
+        }
+
         /// Every node's log, for a failing expectation's message.
         var logs: String { nodes.map { "--- \($0.configPath)\n\($0.log)" }.joined(separator: "\n") }
 
@@ -244,9 +252,7 @@ struct DaemonTests {
         guard Self.ready else { return }
         let b = try await Bench(nodes: 2, capture: false)
         defer { b.finish() }
-        try b.lan.ip(0, "link", "add", "trk0", "type", "veth", "peer", "name", "trk1")
-        try b.lan.ip(0, "link", "set", "trk0", "up")
-        try b.lan.ip(0, "link", "set", "trk1", "up")
+        try b.trackedLink()
         let tracked = "track_interface {\n        trk0\n    }"
         let high = try b.kad(0, vrrpConfig(priority: 150, extra: tracked))
         _ = try b.kad(1, vrrpConfig(priority: 100))
@@ -540,9 +546,7 @@ struct DaemonTests {
         guard Self.ready else { return }
         let b = try await Bench(nodes: 2, capture: false)
         defer { b.finish() }
-        try b.lan.ip(0, "link", "add", "trk0", "type", "veth", "peer", "name", "trk1")
-        try b.lan.ip(0, "link", "set", "trk0", "up")
-        try b.lan.ip(0, "link", "set", "trk1", "up")
+        try b.trackedLink()
         let fifo = b.scratch.file("group.fifo")
         func config(_ priority: Int, tracked: Bool, fifo: String?) -> String {
             func instance(_ name: String, _ vrid: Int, _ vip: String, _ extra: String) -> String {
