@@ -176,9 +176,18 @@ public final class VRRPRunner<C: Clock, Transport: VRRPTransport, AddressPlane: 
                 engine.handle(.timerFired, now: now, into: &actions)
             }
             await execute(actions, engine: engine)
-            // Re-arm the sleeper when the earliest deadline changed.
+            // Re-arm the sleeper when the earliest deadline moved earlier. One that moved later
+            // (a backup's master-down timer, pushed back by every advert it hears) leaves the
+            // armed sleeper in place: it wakes early once, finds nothing due and re-arms then.
+            // Re-arming on every advert would cost a task per advert received.
             let next = engine.nextDeadline
-            if next != armed {
+            let rearm: Bool = switch (next, armed) {
+            case (nil, nil): false
+            case (nil, _?): true
+            case (_?, nil): true
+            case (let n?, let a?): n < a
+            }
+            if rearm {
                 sleeper?.cancel()
                 generation += 1
                 armed = next
