@@ -2,6 +2,7 @@ import CNetLinux
 import Foundation
 import Synchronization
 import SystemPackage
+import IntegrationSupport
 import Testing
 import VRRPCore
 @testable import NetLinux

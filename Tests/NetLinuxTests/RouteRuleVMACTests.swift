@@ -1,6 +1,7 @@
 import CNetLinux
 import Synchronization
 import SystemPackage
+import IntegrationSupport
 import Testing
 import VRRPCore
 @testable import NetLinux

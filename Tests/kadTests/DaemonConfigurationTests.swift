@@ -5,107 +5,109 @@ import Testing
 import VRRPCore
 @testable import kad
 
-@Suite("kad run: what a configuration becomes, or why it is refused")
-struct DaemonConfigurationTests {
-    static func load(_ text: String, vrrpOnly: Bool = false) throws -> Result<DaemonConfiguration, DaemonConfiguration.Refusal> {
-        let dir = NSTemporaryDirectory() + "kad-dc-\(UUID().uuidString)"
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: dir) }
-        let path = dir + "/keepalived.conf"
-        try text.write(toFile: path, atomically: true, encoding: .utf8)
-        return DaemonConfiguration.load(path: path, scope: .init(configID: "node1", vrrpOnly: vrrpOnly)) { _, family in
-            family == .ipv4 ? VRRPCore.IPAddress("192.0.2.1") : VRRPCore.IPAddress("fe80::1")
-        }
-    }
-
-    static let instance = """
-        vrrp_instance VI_1 {
-            interface eth0
-            virtual_router_id 51
-            priority 100
-            virtual_ipaddress {
-                192.0.2.100/24
+extension HostAccessSuites {
+    @Suite("kad run: what a configuration becomes, or why it is refused")
+    struct DaemonConfigurationTests {
+        static func load(_ text: String, vrrpOnly: Bool = false) throws -> Result<DaemonConfiguration, DaemonConfiguration.Refusal> {
+            let dir = NSTemporaryDirectory() + "kad-dc-\(UUID().uuidString)"
+            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(atPath: dir) }
+            let path = dir + "/keepalived.conf"
+            try text.write(toFile: path, atomically: true, encoding: .utf8)
+            return DaemonConfiguration.load(path: path, scope: .init(configID: "node1", vrrpOnly: vrrpOnly)) { _, family in
+                family == .ipv4 ? VRRPCore.IPAddress("192.0.2.1") : VRRPCore.IPAddress("fe80::1")
             }
         }
 
-        """
-    static let lvs = """
-        virtual_server 192.0.2.100 80 {
-            delay_loop 6
-            lb_algo rr
-            lb_kind NAT
-            protocol TCP
-            real_server 198.51.100.1 80 {
-                TCP_CHECK {
-                    connect_timeout 3
+        static let instance = """
+            vrrp_instance VI_1 {
+                interface eth0
+                virtual_router_id 51
+                priority 100
+                virtual_ipaddress {
+                    192.0.2.100/24
                 }
             }
+
+            """
+        static let lvs = """
+            virtual_server 192.0.2.100 80 {
+                delay_loop 6
+                lb_algo rr
+                lb_kind NAT
+                protocol TCP
+                real_server 198.51.100.1 80 {
+                    TCP_CHECK {
+                        connect_timeout 3
+                    }
+                }
+            }
+
+            """
+
+        @Test func aPlainInstanceRuns() throws {
+            guard case .success(let c) = try Self.load(Self.instance) else { Issue.record("refused"); return }
+            #expect(c.vrrp.routers.map(\.name) == ["VI_1"])
+            #expect(c.vrrp.routers[0].primaryAddress == VRRPCore.IPAddress("192.0.2.1"))
+            #expect(c.sockets.map(\.interface) == ["eth0"])
+            #expect(c.warnings.isEmpty)
         }
 
-        """
-
-    @Test func aPlainInstanceRuns() throws {
-        guard case .success(let c) = try Self.load(Self.instance) else { Issue.record("refused"); return }
-        #expect(c.vrrp.routers.map(\.name) == ["VI_1"])
-        #expect(c.vrrp.routers[0].primaryAddress == VRRPCore.IPAddress("192.0.2.1"))
-        #expect(c.sockets.map(\.interface) == ["eth0"])
-        #expect(c.warnings.isEmpty)
-    }
-
-    @Test func virtualServersAreRefusedUnlessVRRPOnly() throws {
-        guard case .failure(let r) = try Self.load(Self.instance + Self.lvs) else { Issue.record("ran LVS"); return }
-        #expect(r.exitStatus == 2)
-        #expect(r.lines.contains { $0.hasPrefix("virtual_server:") && $0.contains("-P/--vrrp") })
-        guard case .success(let c) = try Self.load(Self.instance + Self.lvs, vrrpOnly: true) else { Issue.record("refused with -P"); return }
-        #expect(c.warnings.contains { $0.contains("virtual_server blocks are ignored") })
-    }
-
-    @Test func unsupportedKeywordsAreNamed() throws {
-        let text = Self.instance.replacingOccurrences(of: "priority 100", with: "priority 100\n    use_vmac_addr\n    track_process {\n        tp\n    }")
-            + "vrrp_track_process tp {\n    process nginx\n}\n"
-        guard case .failure(let r) = try Self.load(text) else { Issue.record("ran"); return }
-        #expect(r.exitStatus == 2)
-        #expect(r.lines.contains { $0.contains("vrrp_instance VI_1: use_vmac_addr") })
-        #expect(r.lines.contains { $0.contains("track_process tp: not supported yet") })
-        #expect(r.lines.last?.contains("kad cannot run this configuration (2 problems above)") == true)
-    }
-
-    @Test func syntaxErrorsAreLocated() throws {
-        guard case .failure(let r) = try Self.load("vrrp_instance VI_1 {\n    interface eth0\n    virtual_router_id 300\n}\n") else {
-            Issue.record("ran"); return
+        @Test func virtualServersAreRefusedUnlessVRRPOnly() throws {
+            guard case .failure(let r) = try Self.load(Self.instance + Self.lvs) else { Issue.record("ran LVS"); return }
+            #expect(r.exitStatus == 2)
+            #expect(r.lines.contains { $0.hasPrefix("virtual_server:") && $0.contains("-P/--vrrp") })
+            guard case .success(let c) = try Self.load(Self.instance + Self.lvs, vrrpOnly: true) else { Issue.record("refused with -P"); return }
+            #expect(c.warnings.contains { $0.contains("virtual_server blocks are ignored") })
         }
-        #expect(r.exitStatus == 2)
-        #expect(r.lines.contains { $0.contains("keepalived.conf:3:") && $0.contains("300") })
-    }
 
-    @Test func noInstanceIsAWarningNotARefusal() throws {
-        guard case .success(let c) = try Self.load("global_defs {\n    router_id x\n}\n") else { Issue.record("refused"); return }
-        #expect(c.vrrp.routers.isEmpty)
-        #expect(c.warnings.contains { $0.contains("no vrrp_instance") })
-    }
+        @Test func unsupportedKeywordsAreNamed() throws {
+            let text = Self.instance.replacingOccurrences(of: "priority 100", with: "priority 100\n    use_vmac_addr\n    track_process {\n        tp\n    }")
+                + "vrrp_track_process tp {\n    process nginx\n}\n"
+            guard case .failure(let r) = try Self.load(text) else { Issue.record("ran"); return }
+            #expect(r.exitStatus == 2)
+            #expect(r.lines.contains { $0.contains("vrrp_instance VI_1: use_vmac_addr") })
+            #expect(r.lines.contains { $0.contains("track_process tp: not supported yet") })
+            #expect(r.lines.last?.contains("kad cannot run this configuration (2 problems above)") == true)
+        }
 
-    @Test("kad run refuses an unsupported file with exit status 2 and the keyword named, before touching the network")
-    func refusalExitStatus() throws {
-        // Whatever happens, the daemon runs in a network namespace of its own (unshare -n: only
-        // lo, gone when it exits) and is killed after 20 s: a test must never let a daemon
-        // loose on the host's network, even if the keyword it relies on becomes supported.
-        guard Integration.available() else { return }
-        let dir = NSTemporaryDirectory() + "kad-dc-\(UUID().uuidString)"
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: dir) }
-        let conf = dir + "/k.conf"
-        try Self.instance.replacingOccurrences(of: "priority 100", with: "priority 100\n    unicast_src_ip 192.0.2.1\n    use_vmac_addr")
-            .write(toFile: conf, atomically: true, encoding: .utf8)
-        let r = try Self.isolated(["run", "-l", "-f", conf, "-p", dir + "/pid", "--control-socket", dir + "/sock"])
-        #expect(r.status == 2)
-        #expect(r.output.contains("vrrp_instance VI_1: use_vmac_addr"), "\(r.output)")
-        #expect(!FileManager.default.fileExists(atPath: dir + "/pid"))
-        let bad = try Self.isolated(["run", "-l", "-S", "local9", "-f", conf])
-        #expect(bad.status == 64 && bad.output.contains("-S/--log-facility local9"), "\(bad.output)")
-    }
+        @Test func syntaxErrorsAreLocated() throws {
+            guard case .failure(let r) = try Self.load("vrrp_instance VI_1 {\n    interface eth0\n    virtual_router_id 300\n}\n") else {
+                Issue.record("ran"); return
+            }
+            #expect(r.exitStatus == 2)
+            #expect(r.lines.contains { $0.contains("keepalived.conf:3:") && $0.contains("300") })
+        }
 
-    /// `kad ARGS` in a fresh, unnamed network namespace, killed after 20 s.
-    static func isolated(_ arguments: [String]) throws -> (status: Int32, output: String) {
-        try Shell.capture(["timeout", "-s", "KILL", "20", "unshare", "--net", "--", KadProcess.binary] + arguments)
+        @Test func noInstanceIsAWarningNotARefusal() throws {
+            guard case .success(let c) = try Self.load("global_defs {\n    router_id x\n}\n") else { Issue.record("refused"); return }
+            #expect(c.vrrp.routers.isEmpty)
+            #expect(c.warnings.contains { $0.contains("no vrrp_instance") })
+        }
+
+        @Test("kad run refuses an unsupported file with exit status 2 and the keyword named, before touching the network")
+        func refusalExitStatus() throws {
+            // Whatever happens, the daemon runs in a network namespace of its own (unshare -n: only
+            // lo, gone when it exits) and is killed after 20 s: a test must never let a daemon
+            // loose on the host's network, even if the keyword it relies on becomes supported.
+            guard Integration.available() else { return }
+            let dir = NSTemporaryDirectory() + "kad-dc-\(UUID().uuidString)"
+            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(atPath: dir) }
+            let conf = dir + "/k.conf"
+            try Self.instance.replacingOccurrences(of: "priority 100", with: "priority 100\n    unicast_src_ip 192.0.2.1\n    use_vmac_addr")
+                .write(toFile: conf, atomically: true, encoding: .utf8)
+            let r = try Self.isolated(["run", "-l", "-f", conf, "-p", dir + "/pid", "--control-socket", dir + "/sock"])
+            #expect(r.status == 2)
+            #expect(r.output.contains("vrrp_instance VI_1: use_vmac_addr"), "\(r.output)")
+            #expect(!FileManager.default.fileExists(atPath: dir + "/pid"))
+            let bad = try Self.isolated(["run", "-l", "-S", "local9", "-f", conf])
+            #expect(bad.status == 64 && bad.output.contains("-S/--log-facility local9"), "\(bad.output)")
+        }
+
+        /// `kad ARGS` in a fresh, unnamed network namespace, killed after 20 s.
+        static func isolated(_ arguments: [String]) throws -> (status: Int32, output: String) {
+            try Shell.capture(["timeout", "-s", "KILL", "20", "unshare", "--net", "--", KadProcess.binary] + arguments)
+        }
     }
 }
