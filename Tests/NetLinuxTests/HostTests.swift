@@ -56,16 +56,32 @@ final class EventLog: Sendable {
 
 /// Processes (pid, state, ppid) whose process group is `group`, from /proc.
 func hostProcesses(inGroup group: pid_t) -> [(pid: pid_t, state: Character, parent: pid_t)] {
-    var found: [(pid_t, Character, pid_t)] = []
+    hostProcesses(inGroups: [group]).map { ($0.pid, $0.state, $0.parent) }
+}
+
+/// Processes (pid, state, ppid, process group) whose process group is one of `groups`, from
+/// one pass over /proc.
+func hostProcesses(inGroups groups: Set<pid_t>) -> [(pid: pid_t, state: Character, parent: pid_t, group: pid_t)] {
+    var found: [(pid_t, Character, pid_t, pid_t)] = []
     for entry in (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? [] {
         guard let pid = pid_t(entry), let stat = try? String(contentsOfFile: "/proc/\(entry)/stat", encoding: .utf8),
               let close = stat.lastIndex(of: ")")
         else { continue }
         let fields = stat[stat.index(close, offsetBy: 2)...].split(separator: " ")
         guard fields.count > 3, let ppid = pid_t(fields[1]), let pgrp = pid_t(fields[2]) else { continue }
-        if pgrp == group { found.append((pid, fields[0].first!, ppid)) }
+        if groups.contains(pgrp) { found.append((pid, fields[0].first!, ppid, pgrp)) }
     }
     return found
+}
+
+/// How many of this process's descriptors are pipes or pidfds (what script runs open), from
+/// /proc/self/fd. Sockets and files other suites open meanwhile are not counted.
+func hostScriptDescriptors() -> Int {
+    let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd")) ?? []
+    return entries.filter { entry in
+        guard let target = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/fd/\(entry)") else { return false }
+        return target.hasPrefix("pipe:") || target == "anon_inode:[pidfd]"
+    }.count
 }
 
 /// A script run as kad's own user (no user switch), prepared without security enforcement.
@@ -439,6 +455,93 @@ struct HostTests {
             }
         }
 
+        @Test("200 scripts started and stopped at once: each ends as it should, nothing left behind")
+        func manyStopped() async throws {
+            let dir = try HostScratch()
+            defer { dir.remove() }
+            let plain = try hostScript(try dir.file("plain.sh", "#!/bin/sh\necho up\nsleep 30\n"))
+            // "armed" is printed only once SIGTERM is ignored; a SIGTERM that comes earlier ends it.
+            let stubborn = try hostScript(try dir.file("stubborn.sh", "#!/bin/sh\ntrap '' TERM\necho armed\nsleep 30\n"))
+            let quick = try hostScript(try dir.file("quick.sh", "#!/bin/sh\necho out\necho err >&2\nexit 7\n"))
+            var config = ScriptRunner.Configuration()
+            config.maximumConcurrentScripts = 200
+            config.terminationGracePeriod = .milliseconds(300)
+            let log = EventLog()
+            let runner = ScriptRunner(configuration: config, log: log.record)
+            // Whatever the runner sets up once (its watcher thread) exists before counting.
+            #expect(try await runner.run(quick).status == .exited(7))
+            let before = hostScriptDescriptors()
+
+            enum Kind: Sendable { case timedOut, stubborn, cancelled, quick }
+            typealias Outcome = (index: Int, kind: Kind, result: ScriptResult?, error: ScriptLaunchError?)
+            let outcomes = await withTaskGroup(of: Outcome.self) { group in
+                for i in 0..<200 {
+                    let kind: Kind = [.timedOut, .stubborn, .cancelled, .quick][i % 4]
+                    // Spread the stops from "before the shell has started" to "well into the run".
+                    let delay = Duration.milliseconds(5 + (i * 37) % 300)
+                    group.addTask {
+                        do {
+                            switch kind {
+                            case .timedOut: return (i, kind, try await runner.run(plain, timeout: delay), nil)
+                            case .stubborn: return (i, kind, try await runner.run(stubborn, timeout: delay), nil)
+                            case .quick: return (i, kind, try await runner.run(quick, timeout: .seconds(60)), nil)
+                            case .cancelled:
+                                let task = Task { try await runner.run(plain) }
+                                try? await Task.sleep(for: delay)
+                                task.cancel()
+                                return (i, kind, try await task.value, nil)
+                            }
+                        } catch {
+                            return (i, kind, nil, error as? ScriptLaunchError)
+                        }
+                    }
+                }
+                return await group.reduce(into: [Outcome]()) { $0.append($1) }
+            }
+
+            #expect(outcomes.count == 200)
+            var groups: [pid_t] = []
+            for o in outcomes {
+                guard let r = o.result else {
+                    // Only a run cancelled while it waited could not start.
+                    #expect(o.kind == .cancelled && o.error == .cancelled, "run \(o.index) (\(o.kind)): \(String(describing: o.error))")
+                    continue
+                }
+                groups.append(r.processID)
+                #expect(waitpid(r.processID, nil, WNOHANG) == -1 && errno == ECHILD, "run \(o.index) was reaped")
+                switch o.kind {
+                case .timedOut:
+                    #expect(r.ending == .timedOut && r.status == .signaled(SIGTERM), "run \(o.index): \(r)")
+                case .stubborn:
+                    let expected: Set<ScriptExitStatus> = r.standardOutput == "armed\n" ? [.signaled(SIGKILL)]
+                        : [.signaled(SIGTERM), .signaled(SIGKILL)]
+                    #expect(r.ending == .timedOut && expected.contains(r.status), "run \(o.index): \(r), \(r.standardOutput)")
+                case .cancelled:
+                    #expect(r.ending == .cancelled && r.status == .signaled(SIGTERM), "run \(o.index): \(r)")
+                case .quick:
+                    #expect(r.ending == .completed && r.status == .exited(7), "run \(o.index): \(r)")
+                    #expect(r.standardOutput == "out\n" && r.standardError == "err\n", "run \(o.index)")
+                }
+            }
+            let events = log.all
+            let finished = events.filter { if case .finished = $0.kind { true } else { false } }
+            #expect(finished.count == groups.count + 1, "one finished event per run that started")
+            #expect(Set(finished.map(\.processID)).isSuperset(of: groups))
+
+            // Nothing of any script is left running, and every descriptor the runs used is closed.
+            let deadline = ContinuousClock.now + .seconds(5)
+            var alive: [pid_t] = []
+            var open = 0
+            repeat {
+                alive = Set(hostProcesses(inGroups: Set(groups)).filter { $0.state != "Z" }.map(\.group)).sorted()
+                open = hostScriptDescriptors()
+                if alive.isEmpty && open <= before { break }
+                try await Task.sleep(for: .milliseconds(20))
+            } while ContinuousClock.now < deadline
+            #expect(alive.isEmpty, "process groups with live processes: \(alive)")
+            #expect(open <= before, "pipes and pidfds open: \(open), before the runs: \(before)")
+        }
+
         @Test("the semaphore hands permits out in order and lets a cancelled waiter go")
         func semaphore() async throws {
             let s = AsyncSemaphore(value: 1)
@@ -455,6 +558,182 @@ struct HostTests {
             try await second.value
             s.signal()
             #expect(s.available == 1)
+        }
+    }
+
+    // MARK: - Poll thread
+
+    @Suite("poll thread")
+    struct Polling {
+        /// Waits until `condition` holds, for at most `limit`.
+        func eventually(within limit: Duration = .seconds(3), _ condition: () -> Bool) async throws -> Bool {
+            let deadline = ContinuousClock.now + limit
+            while !condition() {
+                if ContinuousClock.now > deadline { return false }
+                try await Task.sleep(for: .milliseconds(2))
+            }
+            return true
+        }
+
+        /// A pipe: (read end, write end), both close-on-exec.
+        func pipe() throws -> (CInt, CInt) {
+            var fds: [CInt] = [-1, -1]
+            guard cnl_pipe_cloexec(&fds) == 0 else { throw Errno(rawValue: errno) }
+            return (fds[0], fds[1])
+        }
+
+        func isOpen(_ fd: CInt) -> Bool { fcntl(fd, F_GETFD) >= 0 }
+
+        @Test("a handler runs when its descriptor is readable; unwatch closes it only once it is out of the poll set")
+        func watchAndUnwatch() async throws {
+            let thread = try PollThread(name: "kadt-poll")
+            defer { thread.stop() }
+            let (r, w) = try pipe()
+            defer { close(w) }
+            let seen = Mutex((bytes: [UInt8](), closed: false, calledAfterClose: false))
+            let watch = thread.watch(r) { _ in
+                var b: UInt8 = 0
+                let n = read(r, &b, 1)
+                seen.withLock { s in
+                    if s.closed { s.calledAfterClose = true }
+                    if n == 1 { s.bytes.append(b) }
+                }
+                return .keep
+            }
+            var byte: UInt8 = 7
+            #expect(write(w, &byte, 1) == 1)
+            byte = 8
+            #expect(write(w, &byte, 1) == 1)
+            #expect(try await eventually { seen.withLock { $0.bytes } == [7, 8] })
+            thread.unwatch(watch) {
+                close(r)
+                seen.withLock { $0.closed = true }
+            }
+            #expect(try await eventually { seen.withLock { $0.closed } })
+            #expect(!isOpen(r))
+            try await Task.sleep(for: .milliseconds(20))
+            #expect(!seen.withLock { $0.calledAfterClose })
+        }
+
+        @Test("a handler that returns .remove after closing its descriptor is not called again")
+        func handlerRemoves() async throws {
+            let thread = try PollThread(name: "kadt-poll")
+            defer { thread.stop() }
+            let (r, w) = try pipe()
+            let calls = Atomic<Int>(0)
+            let seen = Atomic<Int16>(0)
+            thread.watch(r) { events in
+                calls.add(1, ordering: .relaxed)
+                seen.store(events, ordering: .relaxed)
+                close(r)
+                return .remove
+            }
+            close(w)  // end-of-file: readable for good, so a handler left in place would run again and again
+            #expect(try await eventually { calls.load(ordering: .relaxed) == 1 })
+            try await Task.sleep(for: .milliseconds(30))
+            let (count, events) = (calls.load(ordering: .relaxed), seen.load(ordering: .relaxed))
+            #expect(count == 1)
+            #expect(events & Int16(POLLHUP) != 0)
+        }
+
+        @Test("timers run in deadline order, a cancelled one never, a repeating one until cancelled")
+        func timers() async throws {
+            let thread = try PollThread(name: "kadt-poll")
+            defer { thread.stop() }
+            let order = Mutex<[String]>([])
+            let start = ContinuousClock.now
+            thread.schedule(after: .milliseconds(60)) { order.withLock { $0.append("60") } }
+            thread.schedule(after: .milliseconds(20)) { order.withLock { $0.append("20") } }
+            let cancelled = thread.schedule(after: .milliseconds(40)) { order.withLock { $0.append("40") } }
+            thread.cancel(cancelled)
+            thread.execute { order.withLock { $0.append("now") } }
+            let ticks = Atomic<Int>(0)
+            let repeating = thread.schedule(after: .milliseconds(5), repeating: .milliseconds(5)) { ticks.add(1, ordering: .relaxed) }
+            #expect(try await eventually { order.withLock { $0.count } == 3 })
+            #expect(ContinuousClock.now - start >= .milliseconds(60))
+            #expect(order.withLock { $0 } == ["now", "20", "60"])
+            #expect(try await eventually { ticks.load(ordering: .relaxed) >= 3 })
+            let stopped = Atomic<Bool>(false)
+            thread.cancel(repeating)
+            thread.execute { stopped.store(true, ordering: .relaxed) }
+            #expect(try await eventually { stopped.load(ordering: .relaxed) })
+            let after = ticks.load(ordering: .relaxed)
+            try await Task.sleep(for: .milliseconds(30))
+            let later = ticks.load(ordering: .relaxed)
+            #expect(later == after)
+        }
+
+        @Test("stop applies the changes queued before it, then ends the thread")
+        func stop() async throws {
+            let thread = try PollThread(name: "kadt-poll")
+            let (r, w) = try pipe()
+            defer { close(w) }
+            let watch = thread.watch(r) { _ in .keep }
+            let closed = Atomic<Bool>(false)
+            thread.unwatch(watch) {
+                close(r)
+                closed.store(true, ordering: .relaxed)
+            }
+            thread.stop()
+            let wasClosed = closed.load(ordering: .relaxed)
+            #expect(wasClosed)
+            thread.stop()
+        }
+
+        @Test("pipes watched and unwatched from many tasks at once: each is closed once, after its last call")
+        func manyAtOnce() async throws {
+            final class Counters: Sendable {
+                let lateCalls = Atomic<Int>(0)
+                let closed = Atomic<Int>(0)
+            }
+            final class Flag: Sendable {
+                let value = Atomic<Bool>(false)
+            }
+            let thread = try PollThread(name: "kadt-poll")
+            defer { thread.stop() }
+            let counters = Counters()
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for task in 0..<8 {
+                    group.addTask {
+                        for round in 0..<125 {
+                            var fds: [CInt] = [-1, -1]
+                            guard cnl_pipe_cloexec(&fds) == 0 else { throw Errno(rawValue: errno) }
+                            let (r, w) = (fds[0], fds[1])
+                            let closed = Flag()
+                            let watch = thread.watch(r) { _ in
+                                if closed.value.load(ordering: .acquiring) { counters.lateCalls.add(1, ordering: .relaxed) }
+                                var b: UInt8 = 0
+                                _ = read(r, &b, 1)
+                                return .keep
+                            }
+                            var byte = UInt8(truncatingIfNeeded: round)
+                            _ = write(w, &byte, 1)
+                            if (task + round) % 2 == 0 { await Task.yield() }
+                            thread.unwatch(watch) {
+                                closed.value.store(true, ordering: .releasing)
+                                close(r)
+                                counters.closed.add(1, ordering: .relaxed)
+                            }
+                            close(w)
+                        }
+                    }
+                }
+                try await group.waitForAll()
+            }
+            #expect(try await eventually { counters.closed.load(ordering: .relaxed) == 1000 })
+            let lateCalls = counters.lateCalls.load(ordering: .relaxed)
+            #expect(lateCalls == 0, "no handler ran after its descriptor was closed")
+        }
+
+        @Test("timeouts round up to the millisecond")
+        func rounding() {
+            let now = SuspendingClock.now
+            #expect(PollThread.milliseconds(from: now, to: now) == 0)
+            #expect(PollThread.milliseconds(from: now, to: now - .seconds(1)) == 0)
+            #expect(PollThread.milliseconds(from: now, to: now + .microseconds(1)) == 1)
+            #expect(PollThread.milliseconds(from: now, to: now + .milliseconds(1500)) == 1500)
+            #expect(PollThread.milliseconds(from: now, to: now + .seconds(1) + .nanoseconds(1)) == 1001)
+            #expect(PollThread.milliseconds(from: now, to: now + .seconds(100_000_000)) == CInt.max)
         }
     }
 

@@ -1,7 +1,6 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import Dispatch
 import Synchronization
 
 /// Which output of a script.
@@ -16,7 +15,8 @@ public enum ScriptOutputStream: String, Sendable, Hashable {
 /// Reading goes on until both pipes reach end-of-file, which happens when the script and
 /// every process that inherited its output have closed them; a background process that keeps
 /// them open is drained (and its output dropped beyond the limit) until it ends, so that it
-/// never dies of SIGPIPE.
+/// never dies of SIGPIPE. The pipes are watched by a ``PollThread``, whose handlers hold the
+/// capture until end-of-file and close each pipe there.
 final class ScriptOutputCapture: Sendable {
     struct Stream {
         var kept: [UInt8] = []
@@ -33,47 +33,39 @@ final class ScriptOutputCapture: Sendable {
     let limit: Int
     let deliver: @Sendable (ScriptEvent.Kind) -> Void
     let state = Mutex(State())
-    /// A read source; only ever cancelled, which Dispatch allows from any thread.
-    struct Source: @unchecked Sendable {
-        let source: any DispatchSourceRead
-    }
-    struct Sources {
-        var list: [Source] = []
-        var started = false
-    }
-    let sources = Mutex(Sources())
+    let thread: PollThread
+    /// The pipes' read ends until ``start()`` or ``cancel()`` hands them on.
+    let descriptors: Mutex<[(CInt, ScriptOutputStream)]>
 
     /// - Parameters:
     ///   - standardOutput, standardError: read ends of the pipes; owned from now on (closed at
-    ///     end-of-file).
-    init(standardOutput: CInt, standardError: CInt, limit: Int, queue: DispatchQueue,
+    ///     end-of-file, or by ``cancel()``).
+    ///   - thread: watches the pipes and runs the reading.
+    init(standardOutput: CInt, standardError: CInt, limit: Int, thread: PollThread,
          deliver: @escaping @Sendable (ScriptEvent.Kind) -> Void) {
         self.limit = limit
         self.deliver = deliver
-        for (fd, stream) in [(standardOutput, ScriptOutputStream.standardOutput), (standardError, .standardError)] {
-            _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
-            let source = DispatchSource.makeReadSource(fileDescriptor: fd, queue: queue)
-            // The handlers hold the capture until end-of-file, so that a pipe kept open by a
-            // background process is still drained after the run has returned.
-            // (The source and its handlers let go of each other once it is cancelled.)
-            source.setEventHandler { [self, source] in
-                if self.drain(fd, stream) { source.cancel() }
-            }
-            source.setCancelHandler { [self] in
-                _ = SystemCalls.current.close(fd)
-                self.finish(stream)
-            }
-            sources.withLock { $0.list.append(Source(source: source)) }
-        }
+        self.thread = thread
+        for fd in [standardOutput, standardError] { _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) }
+        descriptors = Mutex([(standardOutput, .standardOutput), (standardError, .standardError)])
     }
 
     /// Starts reading (once the script's start has been logged, so that its lines follow).
     func start() {
-        let toStart = sources.withLock { s -> [Source] in
-            defer { s.started = true }
-            return s.started ? [] : s.list
+        let toStart = descriptors.withLock { d in
+            defer { d = [] }
+            return d
         }
-        for s in toStart { s.source.resume() }
+        for (fd, stream) in toStart {
+            // The handler holds the capture until end-of-file, so that a pipe kept open by a
+            // background process is still drained after the run has returned.
+            thread.watch(fd) { [self] _ in
+                guard drain(fd, stream) else { return .keep }
+                _ = SystemCalls.current.close(fd)
+                finish(stream)
+                return .remove
+            }
+        }
     }
 
     /// Reads what is there; returns true at end-of-file or on an error.
@@ -132,7 +124,6 @@ final class ScriptOutputCapture: Sendable {
             return s.waiter
         }
         if let event { deliver(event) }
-        if state.withLock({ $0.allEnded }) { sources.withLock { $0.list.removeAll() } }
         waiter?.resume()
     }
 
@@ -184,10 +175,17 @@ final class ScriptOutputCapture: Sendable {
         }
     }
 
-    /// Stops reading at once (closing the pipes); used when a run could not start.
+    /// Closes the pipes without reading them; used when a run could not start (before
+    /// ``start()``, which makes this do nothing).
     func cancel() {
-        start()  // a source must run before its cancel handler can
-        for s in sources.withLock({ $0.list }) { s.source.cancel() }
+        let unread = descriptors.withLock { d in
+            defer { d = [] }
+            return d
+        }
+        for (fd, stream) in unread {
+            _ = SystemCalls.current.close(fd)
+            finish(stream)
+        }
     }
 
     static func text(_ bytes: ArraySlice<UInt8>) -> String {

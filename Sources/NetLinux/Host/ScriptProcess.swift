@@ -2,13 +2,12 @@
 import Glibc
 #endif
 import CNetLinux
-import Dispatch
 import Synchronization
 import SystemPackage
 
 /// One started script: its process (leader of its own session and process group), how to wait
-/// for it, and how to stop it. Every process-control step runs on one serial queue, so the
-/// final SIGKILL to the group and the reaping never race.
+/// for it, and how to stop it. Every process-control step (the signals, the reaping) runs on the
+/// runner's ``PollThread``, so the final SIGKILL to the group and the reaping never race.
 ///
 /// Why not swift-subprocess (1.0.2), which was tried first: it has a process group, uid/gid
 /// and supplementary groups, and a TERM-then-KILL teardown to the group, but
@@ -49,26 +48,24 @@ final class ScriptProcess: Sendable {
         var waiter: CheckedContinuation<CInt, Never>?
         /// Set when kad stopped it (timeout or cancellation).
         var stoppedBecause: ScriptEnding?
+        /// The SIGKILL to come once the grace period has passed.
+        var escalation: PollThread.Timer?
+        /// Without a pidfd: the timer that looks for the exit.
+        var polling: PollThread.Timer?
     }
 
     let pid: pid_t
-    let queue: DispatchQueue
+    let thread: PollThread
     let state = Mutex(State())
-    let source: Mutex<SourceBox?> = Mutex(nil)
 
-    /// Dispatch objects, only ever cancelled from other threads.
-    struct SourceBox: @unchecked Sendable {
-        var source: any DispatchSourceProtocol
-    }
-
-    private init(pid: pid_t, queue: DispatchQueue) {
+    private init(pid: pid_t, thread: PollThread) {
         self.pid = pid
-        self.queue = queue
+        self.thread = thread
     }
 
     /// Starts the program. The corresponding C function is `cnl_spawn` (fork, setsid,
     /// setgroups/setresgid/setresuid, dup2, execve) and `pidfd_open(2)`.
-    static func spawn(_ launch: Launch, queue: DispatchQueue) throws(SpawnFailure) -> ScriptProcess {
+    static func spawn(_ launch: Launch, thread: PollThread) throws(SpawnFailure) -> ScriptProcess {
         let argv = launch.arguments.map { strdup($0) } + [nil]
         let envp = launch.environment.map { strdup($0) } + [nil]
         defer {
@@ -98,51 +95,56 @@ final class ScriptProcess: Sendable {
                          7: "redirecting output", 8: "chdir", 9: "execve"]
             throw SpawnFailure(errno: Errno(rawValue: r), step: steps[Int(result.failed_step)] ?? "spawn")
         }
-        let process = ScriptProcess(pid: result.pid, queue: queue)
+        let process = ScriptProcess(pid: result.pid, thread: thread)
         process.monitor(pidfd: result.pidfd)
         return process
     }
 
     /// Watches for the exit: the pidfd becomes readable when the process has ended (a zombie,
-    /// not yet reaped); without a pidfd, polls every 10 ms.
+    /// not yet reaped); without a pidfd, polls every 10 ms. The pidfd is closed once the
+    /// process is reaped (by the handler, which then removes the watch).
     private func monitor(pidfd: CInt) {
         if pidfd >= 0 {
-            let s = DispatchSource.makeReadSource(fileDescriptor: pidfd, queue: queue)
-            s.setEventHandler { [self] in exited() }
-            s.setCancelHandler { _ = SystemCalls.current.close(pidfd) }
-            source.withLock { $0 = SourceBox(source: s) }
-            s.resume()
+            thread.watch(pidfd) { [self] _ in
+                guard exited() else { return .keep }
+                _ = SystemCalls.current.close(pidfd)
+                return .remove
+            }
         } else {
-            let t = DispatchSource.makeTimerSource(queue: queue)
-            t.schedule(deadline: .now() + .milliseconds(10), repeating: .milliseconds(10))
-            t.setEventHandler { [self] in exited() }
-            source.withLock { $0 = SourceBox(source: t) }
-            t.resume()
+            // Registered under the lock, so that a fast exit cannot miss the timer to cancel.
+            state.withLock { s in
+                s.polling = thread.schedule(after: .milliseconds(10), repeating: .milliseconds(10)) { [self] in
+                    _ = exited()
+                }
+            }
         }
     }
 
-    /// Runs on `queue` when the process may have ended: sweeps the group if kad was stopping
-    /// it, then reaps it.
-    private func exited() {
-        if state.withLock({ $0.status != nil }) { return }
+    /// Runs on the thread when the process may have ended: sweeps the group if kad was
+    /// stopping it, then reaps it.
+    /// - Returns: whether it has been reaped (now or before).
+    private func exited() -> Bool {
+        if state.withLock({ $0.status != nil }) { return true }
         var status: CInt = 0
         // While the leader is an unreaped zombie its pid cannot name another group, so the
         // sweep reaches only what is left of this script.
         if state.withLock({ $0.stoppedBecause != nil }) { _ = SystemCalls.current.kill(-pid, SIGKILL) }
         let r = SystemCalls.current.waitpid(pid, &status, WNOHANG)
-        if r == 0 { return }  // still running (polling, or a spurious wake-up)
-        if r < 0 && errno == EINTR { return }
+        if r == 0 { return false }  // still running (polling, or a spurious wake-up)
+        if r < 0 && errno == EINTR { return false }
         if r < 0 { status = 0x7f00 }  // ECHILD: someone else reaped it; report "exit 127"
-        source.withLock { s in
-            s?.source.cancel()
-            s = nil
-        }
-        let waiter = state.withLock { s -> CheckedContinuation<CInt, Never>? in
+        let (waiter, timers) = state.withLock { s -> (CheckedContinuation<CInt, Never>?, [PollThread.Timer]) in
             s.status = status
-            defer { s.waiter = nil }
-            return s.waiter
+            defer {
+                s.waiter = nil
+                s.escalation = nil
+                s.polling = nil
+            }
+            return (s.waiter, [s.escalation, s.polling].compactMap { $0 })
         }
+        for t in timers { thread.cancel(t) }
         waiter?.resume(returning: status)
+        return true
     }
 
     /// Waits until the process has ended and been reaped; returns the wait status. Not
@@ -169,14 +171,16 @@ final class ScriptProcess: Sendable {
             return true
         }
         guard first else { return false }
-        queue.async { [self] in
+        thread.execute { [self] in
+            // On the thread, like the reaping: the process cannot be reaped in between, and the
+            // grace period starts when SIGTERM has actually gone out (however busy the thread was).
             guard state.withLock({ $0.status == nil }) else { return }
             _ = SystemCalls.current.kill(-pid, SIGTERM)
-        }
-        let ms = Int(grace.components.seconds * 1000 + grace.components.attoseconds / 1_000_000_000_000_000)
-        queue.asyncAfter(deadline: .now() + .milliseconds(max(0, ms))) { [self] in
-            guard state.withLock({ $0.status == nil }) else { return }
-            _ = SystemCalls.current.kill(-pid, SIGKILL)
+            let escalation = thread.schedule(after: grace) { [self] in
+                guard state.withLock({ $0.status == nil }) else { return }
+                _ = SystemCalls.current.kill(-pid, SIGKILL)
+            }
+            state.withLock { $0.escalation = escalation }
         }
         return true
     }

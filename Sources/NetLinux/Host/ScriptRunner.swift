@@ -1,7 +1,6 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import Dispatch
 import Synchronization
 import SystemPackage
 
@@ -147,8 +146,10 @@ public enum ScriptLaunchError: Error, Sendable, Hashable, CustomStringConvertibl
 /// - always reaps the script (no zombie), and reports how it ended as a ``ScriptResult``.
 ///
 /// Scripts are started by ``ScriptProcess`` (fork, setsid, the user switch through the raw
-/// system calls, execve) and watched through a pidfd. `Docs/scripts.md` describes all this in
-/// the user's terms.
+/// system calls, execve) and watched through a pidfd. Their pipes and pidfds are watched, and
+/// the signals sent, by the process's shared ``PollThread`` (not by Dispatch sources, which
+/// could crash libdispatch when a killed script's descriptors were closed).
+/// `Docs/scripts.md` describes all this in the user's terms.
 ///
 /// ```swift
 /// let runner = ScriptRunner(log: { event in logger.info("\(event)") })
@@ -175,7 +176,6 @@ public final class ScriptRunner: Sendable {
     public let configuration: Configuration
     let slots: AsyncSemaphore
     let log: @Sendable (ScriptEvent) -> Void
-    let queue = DispatchQueue(label: "kad.scripts.output")
     let active = Atomic<Int>(0)
 
     /// - Parameters:
@@ -220,6 +220,13 @@ public final class ScriptRunner: Sendable {
     }
 
     private func launch(_ script: Script, arguments extra: [String], timeout: Duration?) async throws(ScriptLaunchError) -> ScriptResult {
+        let thread: PollThread
+        do {
+            thread = try PollThread.shared()
+        } catch {
+            throw .spawnFailed(script: script.name, executable: script.executable, user: script.identity.description,
+                               error.errno, detail: error.operation)
+        }
         let calls = SystemCalls.current
         var out: [CInt] = [-1, -1]
         var err: [CInt] = [-1, -1]
@@ -235,7 +242,7 @@ public final class ScriptRunner: Sendable {
         let log = self.log
         let processID = ProcessIDBox()
         let capture = ScriptOutputCapture(standardOutput: out[0], standardError: err[0], limit: configuration.outputLimit,
-                                          queue: queue) { [log] kind in
+                                          thread: thread) { [log] kind in
             log(ScriptEvent(script: name, processID: processID.value.load(ordering: .acquiring), kind: kind))
         }
         var environment = self.environment(for: script.identity).map { "\($0.key)=\($0.value)" }
@@ -246,7 +253,7 @@ public final class ScriptRunner: Sendable {
             directory: "/", standardInput: devNull, standardOutput: out[1], standardError: err[1],
             identity: switchIdentity ? script.identity : nil)
         let start = ContinuousClock.now
-        let spawned = Result { () throws(ScriptProcess.SpawnFailure) in try ScriptProcess.spawn(launch, queue: queue) }
+        let spawned = Result { () throws(ScriptProcess.SpawnFailure) in try ScriptProcess.spawn(launch, thread: thread) }
         // The child has its copies; without closing ours the pipes would never reach end-of-file.
         _ = calls.close(out[1])
         _ = calls.close(err[1])
@@ -280,6 +287,8 @@ public final class ScriptRunner: Sendable {
         }
         timer?.cancel()
         let duration = ContinuousClock.now - start
+        // A timeout that fired logs `timedOut` before the end is logged and the result returned.
+        _ = await timer?.result
         let status: ScriptExitStatus = raw & 0x7f == 0 ? .exited((raw >> 8) & 0xff) : .signaled(raw & 0x7f)
         let ending = process.stoppedBecause ?? .completed
         // Once the script has ended its output ends too, unless a background child holds it.

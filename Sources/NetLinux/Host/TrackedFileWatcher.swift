@@ -1,7 +1,6 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import Dispatch
 import Synchronization
 import SystemPackage
 
@@ -14,6 +13,9 @@ import SystemPackage
 /// rather than the file is what makes a replaced file visible: a watch on the file would stay
 /// on the old inode. A truncate-then-write is read once, at close, so the value never flickers
 /// to 0 in between.
+///
+/// The inotify descriptor and the retry timer are served by the process's shared
+/// ``PollThread``; every reading after the first ones is made there.
 ///
 /// ```swift
 /// let watcher = try TrackedFileWatcher(paths: ["/run/kad/weight"])
@@ -38,17 +40,14 @@ public final class TrackedFileWatcher: Sendable {
         var byWatch: [CInt: String] = [:]
         var latest: [String: TrackedFileReading] = [:]
         var stopped = false
-    }
-    /// Dispatch objects, only ever cancelled from other threads.
-    struct Sources: @unchecked Sendable {
-        var read: (any DispatchSourceRead)?
-        var timer: (any DispatchSourceTimer)?
+        /// The inotify descriptor's registration and the retry timer, until ``stop()``.
+        var watch: PollThread.Watch?
+        var timer: PollThread.Timer?
     }
 
     let fd: CInt
-    let queue = DispatchQueue(label: "kad.track-files")
+    let thread: PollThread
     let state = Mutex(State())
-    let sources = Mutex(Sources())
     let continuation: AsyncStream<TrackedFileReading>.Continuation
 
     static let directoryMask = UInt32(IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE | IN_DELETE_SELF | IN_MOVE_SELF)
@@ -57,30 +56,33 @@ public final class TrackedFileWatcher: Sendable {
     /// - Parameters:
     ///   - paths: the files (absolute paths; they need not exist yet).
     ///   - retryInterval: how often a missing directory is looked for again.
-    /// - Throws: ``NetLinuxError`` when inotify is not available (`inotify_init1(2)` failed).
+    /// - Throws: ``NetLinuxError`` when inotify is not available (`inotify_init1(2)` failed),
+    ///   or the thread that watches cannot be started.
     public init(paths: [String], retryInterval: Duration = .seconds(1)) throws(NetLinuxError) {
+        let thread = try PollThread.shared()
         let fd = SystemCalls.current.inotifyInit(CInt(IN_CLOEXEC | IN_NONBLOCK))
         if fd < 0 { throw NetLinuxError("watching track files (inotify_init1)", Errno(rawValue: errno)) }
         self.fd = fd
+        self.thread = thread
         (readings, continuation) = AsyncStream.makeStream(of: TrackedFileReading.self, bufferingPolicy: .unbounded)
-        queue.sync {
-            for path in paths {
-                let (dir, name) = TrackedFileWatcher.split(path)
-                state.withLock { $0.directories[dir, default: Directory(watch: nil, files: [:])].files[name] = path }
-            }
-            for dir in state.withLock({ Array($0.directories.keys) }).sorted() { addWatch(dir) }
-            for path in paths { reread(path) }
+        // Nothing runs on the thread for this watcher yet: the first readings are made here.
+        for path in paths {
+            let (dir, name) = TrackedFileWatcher.split(path)
+            state.withLock { $0.directories[dir, default: Directory(watch: nil, files: [:])].files[name] = path }
         }
-        let read = DispatchSource.makeReadSource(fileDescriptor: fd, queue: queue)
-        read.setEventHandler { [weak self] in self?.drainEvents() }
-        read.setCancelHandler { _ = SystemCalls.current.close(fd) }
-        let timer = DispatchSource.makeTimerSource(queue: queue)
-        let ms = Int(retryInterval.components.seconds * 1000 + retryInterval.components.attoseconds / 1_000_000_000_000_000)
-        timer.schedule(deadline: .now() + .milliseconds(max(1, ms)), repeating: .milliseconds(max(1, ms)))
-        timer.setEventHandler { [weak self] in self?.retryMissingDirectories() }
-        sources.withLock { $0 = Sources(read: read, timer: timer) }
-        read.resume()
-        timer.resume()
+        for dir in state.withLock({ Array($0.directories.keys) }).sorted() { addWatch(dir) }
+        for path in paths { reread(path) }
+        // The handlers hold the watcher weakly: dropping it stops it (deinit).
+        let watch = thread.watch(fd) { [weak self] _ in
+            self?.drainEvents()
+            return .keep
+        }
+        let retry = max(retryInterval, .milliseconds(1))
+        let timer = thread.schedule(after: retry, repeating: retry) { [weak self] in self?.retryMissingDirectories() }
+        state.withLock { s in
+            s.watch = watch
+            s.timer = timer
+        }
     }
 
     deinit { stop() }
@@ -91,11 +93,19 @@ public final class TrackedFileWatcher: Sendable {
     /// Stops watching and ends ``readings``. Dropping the last reference to the watcher does
     /// the same.
     public func stop() {
-        let wasStopped = state.withLock { s in defer { s.stopped = true }; return s.stopped }
+        let (wasStopped, watch, timer) = state.withLock { s in
+            defer {
+                s.stopped = true
+                s.watch = nil
+                s.timer = nil
+            }
+            return (s.stopped, s.watch, s.timer)
+        }
         if wasStopped { return }
-        let s = sources.withLock { s in defer { s = Sources() }; return s }
-        s.timer?.cancel()
-        if let r = s.read { r.cancel() } else { _ = SystemCalls.current.close(fd) }
+        if let timer { thread.cancel(timer) }
+        // The descriptor is closed on the thread, once it is out of the poll set.
+        let fd = self.fd
+        if let watch { thread.unwatch(watch) { _ = SystemCalls.current.close(fd) } } else { _ = SystemCalls.current.close(fd) }
         continuation.finish()
     }
 
@@ -105,7 +115,8 @@ public final class TrackedFileWatcher: Sendable {
         return (dir.isEmpty ? "/" : dir, String(path[path.index(after: slash)...]))
     }
 
-    /// Adds the watch for `dir`; true on success. Runs on `queue`.
+    /// Adds the watch for `dir`; true on success. Runs on the thread (or in `init`, before the
+    /// thread knows the watcher).
     @discardableResult
     func addWatch(_ dir: String) -> Bool {
         let wd = dir.withCString { SystemCalls.current.inotifyAddWatch(fd, $0, TrackedFileWatcher.directoryMask | UInt32(IN_ONLYDIR)) }
@@ -117,7 +128,8 @@ public final class TrackedFileWatcher: Sendable {
         return true
     }
 
-    /// Reads `path` and yields the reading when it differs from the last one. Runs on `queue`.
+    /// Reads `path` and yields the reading when it differs from the last one. Runs on the thread
+    /// (or in `init`, before the thread knows the watcher).
     func reread(_ path: String) {
         let reading = TrackedFileReading.read(path)
         let changed = state.withLock { s -> Bool in
@@ -137,7 +149,7 @@ public final class TrackedFileWatcher: Sendable {
         for dir in missing where addWatch(dir) { rereadAll(in: dir) }
     }
 
-    /// Reads and handles every queued inotify event. Runs on `queue`.
+    /// Reads and handles every queued inotify event. Runs on the thread.
     func drainEvents() {
         var buffer = [UInt8](repeating: 0, count: 16384)
         while true {
