@@ -288,6 +288,39 @@ def wire(a):
     return counts
 
 
+def stability_wire(pcap, master, backup, interval_s, vrid=1):
+    """What the stability capture saw: the backup's adverts and GARPs (every VRID), grouped into
+    bursts (adverts less than 1 s apart), and the master's adverts for one VRID, whose gaps say
+    whether the master stopped sending before a burst."""
+    ev = events(pcap)
+    b = [e["t"] for e in ev if e["kind"] == "advert" and e["src"] == backup]
+    m = [e["t"] for e in ev if e["kind"] == "advert" and e["src"] == master and e["vrid"] == vrid]
+    mdi_ns = (3 * interval_s + (256 - 100) / 256 * interval_s) * 1e9
+    bursts = []
+    for t in b:
+        if bursts and t - bursts[-1]["last"] < 1e9:
+            bursts[-1]["last"] = t
+            bursts[-1]["adverts"] += 1
+        else:
+            bursts.append({"first": t, "last": t, "adverts": 1})
+    gaps = [(y - x, y) for x, y in zip(m, m[1:])]
+    for burst in bursts:
+        # The master's VRID-1 advert before the burst, and how long it had been silent then.
+        before = [t for t in m if t <= burst["first"]]
+        burst["master_silent_ms"] = (burst["first"] - before[-1]) / 1e6 if before else None
+        near = [g for g, end in gaps if burst["first"] - 1e9 <= end <= burst["first"] + 1e9]
+        burst["master_longest_gap_near_ms"] = max(near) / 1e6 if near else None
+    return {
+        "backup_adverts": len(b),
+        "backup_garps": sum(1 for e in ev if e["kind"] == "garp"),
+        "bursts": [{k: v for k, v in x.items() if k not in ("first", "last")} | {"at_ns": x["first"]} for x in bursts],
+        "master_vrid_adverts": len(m),
+        "master_longest_gap_ms": max(g for g, _ in gaps) / 1e6 if gaps else None,
+        "master_gaps_over_mdi": sum(1 for g, _ in gaps if g > mdi_ns),
+        "master_gaps_over_2_intervals": sum(1 for g, _ in gaps if g > 2 * interval_s * 1e9),
+    }
+
+
 # ----------------------------------------------------------------------------------------------
 # Reports
 
@@ -401,15 +434,17 @@ def report_resources(path):
 
 def report_stability(path):
     recs = load(path)
-    out = ["| pair (master / backup) | instances | advert_int | held | transitions after the election, master node | backup node | backup adverts on the wire | backup GARPs | master CPU % | backup CPU % | master peak RSS | backup peak RSS | load avg (start → end) |",
-           "|---|---:|---:|---:|---|---|---:|---:|---:|---:|---:|---:|---|"]
+    out = ["| pair (master / backup) | instances | advert_int | held | transitions after the election, master node | backup node | backup adverts on the wire (bursts) | backup GARPs | master's longest silence, VRID 1 | master gaps > Master_Down_Interval | master CPU % | backup CPU % | master peak RSS | backup peak RSS | load avg (start → end) |",
+           "|---|---:|---:|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
     for r in recs:
         def tr(node):
             t = r[node + "_transitions"]
             parts = [f"{v} to {k}" for k, v in t.items() if v]
             return ", ".join(parts) if parts else "**0**"
         out.append(f"| {r['impl']} / {r['impl']} | {r['instances']} | {r['interval']} s | {r['held_s']:.0f} s | {tr('master')} | {tr('backup')} "
-                   f"| {r['backup_adverts']:,} | {r['backup_garps']:,} | {r['master_cpu_pct']:.1f} % | {r['backup_cpu_pct']:.1f} % "
+                   f"| {r['backup_adverts']:,} ({len(r.get('bursts', []))}) | {r['backup_garps']:,} "
+                   f"| {fmt(r.get('master_longest_gap_ms'), 1, ' ms')} | {r.get('master_gaps_over_mdi', '–')} "
+                   f"| {r['master_cpu_pct']:.1f} % | {r['backup_cpu_pct']:.1f} % "
                    f"| {r['master_hwm_kb'] / 1024:.1f} MiB | {r['backup_hwm_kb'] / 1024:.1f} MiB | {r['load_start']} → {r['load_end']} |")
     print("\n".join(out))
 
