@@ -410,12 +410,21 @@ final class Daemon: @unchecked Sendable {
         case .groupTransition(let group, let from, let to):
             logger.info("VRRP_Group(\(group)) Syncing instances to \(to.keepalivedName) state (was \(from.keepalivedName))")
         case .drop(let instance, let reason, let source):
-            dropLog.note(instance: instance, reason: reason, source: source, logger: logger)
+            packetLog.note(instance: instance, kind: "drop " + reason.identifier, level: .info, logger: logger) {
+                "dropped a packet from \(source.map(\.description) ?? "?"): \(reason)"
+            }
         case .notice(let instance, let notice):
             switch notice {
-            case .ownerConflict, .masterReceivedLowerPriority: logger.warning("(\(instance)) \(notice)")
-            case .preemptDelayStarted, .waitingForSyncGroup, .backupDiscardedLowerPriority: logger.debug("(\(instance)) \(notice)")
-            default: logger.info("(\(instance)) \(notice)")
+            case .ownerConflict:
+                logger.warning("(\(instance)) \(notice)")
+            case .masterReceivedLowerPriority:
+                packetLog.note(instance: instance, kind: "lower", level: .warning, logger: logger) { "\(notice)" }
+            case .addressListMismatch, .intervalMismatch:
+                packetLog.note(instance: instance, kind: "mismatch", level: .info, logger: logger) { "\(notice)" }
+            case .preemptDelayStarted, .waitingForSyncGroup, .backupDiscardedLowerPriority:
+                logger.debug("(\(instance)) \(notice)")
+            default:
+                logger.info("(\(instance)) \(notice)")
             }
         case .lateTimer(let by):
             logger.warning("A timer expired \(by) late: kad itself was not scheduled in time")
@@ -424,7 +433,7 @@ final class Daemon: @unchecked Sendable {
         }
     }
 
-    let dropLog = DropLog()
+    let packetLog = RateLimitedLog()
 
     /// The notify scripts and FIFO lines of an event, in event order.
     func notify(_ event: VRRPRunnerEvent) {
@@ -607,17 +616,23 @@ extension VRRPState {
     var keepalivedName: String { "\(self)".uppercased() }
 }
 
-/// Dropped packets are logged, but at most once every 10 s per (instance, reason), with the
-/// count since the last line: a flood of bad packets must not flood the log.
-final class DropLog: Sendable {
-    struct Key: Hashable { var instance: String?; var reason: String }
+/// Messages that can come once per packet (drops, "forcing new election", mismatches) are
+/// logged at most once every 10 s per (instance, kind), with the count of the ones not logged:
+/// a flood of packets (a flapping peer at 10 ms sends hundreds a second) must not flood the log
+/// or slow the daemon down.
+final class RateLimitedLog: Sendable {
+    struct Key: Hashable { var instance: String?; var kind: String }
     let state = Mutex<[Key: (last: ContinuousClock.Instant, suppressed: Int)]>([:])
+    let interval: Duration
 
-    func note(instance: String?, reason: VRRPDropReason, source: VRRPCore.IPAddress?, logger: Logger) {
-        let key = Key(instance: instance, reason: reason.identifier)
+    init(interval: Duration = .seconds(10)) { self.interval = interval }
+
+    /// Logs `message()` unless the same (instance, kind) was logged less than `interval` ago.
+    func note(instance: String?, kind: String, level: Logger.Level, logger: Logger, _ message: () -> String) {
+        let key = Key(instance: instance, kind: kind)
         let now = ContinuousClock.now
         let suppressed: Int? = state.withLock { s in
-            if let e = s[key], now - e.last < .seconds(10) {
+            if let e = s[key], now - e.last < interval {
                 s[key] = (e.last, e.suppressed + 1)
                 return nil
             }
@@ -627,6 +642,6 @@ final class DropLog: Sendable {
         }
         guard let suppressed else { return }
         let more = suppressed > 0 ? " (and \(suppressed) more since the last report)" : ""
-        logger.info("(\(instance ?? "-")) dropped a packet from \(source.map(\.description) ?? "?"): \(reason)\(more)")
+        logger.log(level: level, "(\(instance ?? "-")) \(message())\(more)")
     }
 }
