@@ -1,3 +1,5 @@
+import Synchronization
+
 /// Something the runner reports while it runs: state changes first of all.
 public enum VRRPRunnerEvent: Sendable, Hashable, CustomStringConvertible {
     /// A virtual router changed state (the notify / FIFO event).
@@ -50,14 +52,15 @@ public struct VRRPRunnerStatistics: Sendable, Hashable {
 
 /// Drives a ``VRRPEngine`` in real (or manual) time through ports.
 ///
-/// The runner owns the engine. It waits for the next input or the next deadline,
-/// whichever comes first, calls the engine, and carries out the actions through its
-/// transport, address plane and announcer, one action at a time and in order. It is
-/// generic over its `Clock`: `SuspendingClock` for a daemon (CLOCK_MONOTONIC on
-/// Linux), ``ManualClock`` in tests.
-///
-/// Inputs come from outside through ``submit(_:)`` (received packets, link and tracker
-/// changes), which is safe to call from any thread. Events come out through ``events``.
+/// The runner owns the engine. Inputs come from outside through ``submit(_:)`` (received
+/// packets, link and tracker changes), which is safe to call from any thread: the engine
+/// handles each one at once, on the caller's thread under a lock, and the timer's sleeper
+/// does the same when the next deadline comes. The actions the engine produces are queued
+/// in that order, and the loop (``run()``) carries them out through the transport, address
+/// plane and announcer, one at a time and in order. An input that produces no action (a
+/// backup hearing its master, the common case) therefore never wakes another thread. The
+/// runner is generic over its `Clock`: `SuspendingClock` for a daemon (CLOCK_MONOTONIC on
+/// Linux), ``ManualClock`` in tests. Events come out through ``events``.
 ///
 /// ```swift
 /// let runner = VRRPRunner(engine: engine, clock: SuspendingClock(),
@@ -69,20 +72,39 @@ public struct VRRPRunnerStatistics: Sendable, Hashable {
 public final class VRRPRunner<C: Clock, Transport: VRRPTransport, AddressPlane: VRRPAddressPlane,
                               Announcer: VRRPAnnouncer>: Sendable where C.Duration == Duration {
     enum Message: Sendable {
-        case input(VRRPEngine.Input)
-        case tick(UInt64)
+        case execute([Work])
         case snapshot(CheckedContinuation<VRRPRunnerSnapshot, Never>)
-        case reload([VirtualRouterConfiguration], [SyncGroupConfiguration],
-                    CheckedContinuation<Result<Void, VRRPConfigurationError>, Never>)
         case stop
     }
 
-    let initial: VRRPEngine
+    /// One thing for the loop to carry out, resolved when the engine produced it.
+    enum Work: Sendable {
+        case perform(VRRPAction, VirtualRouterConfiguration, priority: UInt8)
+        case event(VRRPRunnerEvent)
+    }
+
+    /// The engine and its timer, behind ``core``: whoever brings an input (the receive thread, a
+    /// tracker, the sleeper) hands it to the engine at once under the lock and queues the actions
+    /// it produced, in the same critical section, so actions run in the order the engine made
+    /// them. An input that produces no action (a backup hearing its master) costs no thread hop.
+    struct Core: ~Copyable {
+        var engine: VRRPEngine
+        var statistics = VRRPRunnerStatistics()
+        var actions: [VRRPEngine.Action] = []
+        var generation: UInt64 = 0
+        var armed: VRRPInstant?
+        var sleeper: Task<Void, Never>?
+        var running = false
+        var stopped = false
+    }
+
     let clock: C
+    let origin: C.Instant
     let transport: Transport
     let addressPlane: AddressPlane
     let announcer: Announcer
     let lateThreshold: Duration
+    let core: Mutex<Core>
     let messages: AsyncStream<Message>
     let inbox: AsyncStream<Message>.Continuation
     /// Everything the runner reports, in order. Single consumer.
@@ -98,28 +120,38 @@ public final class VRRPRunner<C: Clock, Transport: VRRPTransport, AddressPlane: 
     ///   - lateTimerThreshold: a wake-up this late or later is reported as ``VRRPRunnerEvent/lateTimer(by:)``.
     public init(engine: VRRPEngine, clock: C, transport: Transport, addressPlane: AddressPlane,
                 announcer: Announcer, lateTimerThreshold: Duration = .milliseconds(50)) {
-        initial = engine
         self.clock = clock
+        origin = clock.now
         self.transport = transport
         self.addressPlane = addressPlane
         self.announcer = announcer
         lateThreshold = lateTimerThreshold
+        core = Mutex(Core(engine: engine))
         (messages, inbox) = AsyncStream.makeStream(of: Message.self)
         (events, outbox) = AsyncStream.makeStream(of: VRRPRunnerEvent.self, bufferingPolicy: .bufferingNewest(65536))
     }
 
-    /// Queues an input for the engine. Safe from any thread; never blocks.
+    /// Hands an input to the engine at once (at the clock's current time) and queues the actions
+    /// it produces for the loop. Safe from any thread; never blocks for longer than the engine
+    /// takes to handle one input. Inputs submitted before ``run()`` are handled too; their
+    /// actions wait for the loop. After the loop has finished, inputs are ignored.
     public func submit(_ input: VRRPEngine.Input) {
-        inbox.yield(.input(input))
+        core.withLock { c in
+            guard !c.stopped else { return }
+            let now = instant(clock.now)
+            c.actions.removeAll(keepingCapacity: true)
+            c.engine.handle(input, now: now, into: &c.actions)
+            settle(&c, events: [])
+        }
     }
 
-    /// Asks the loop to finish after the inputs already queued.
+    /// Asks the loop to finish after the actions already queued.
     public func stop() {
         inbox.yield(.stop)
     }
 
-    /// A copy of the engine (states, priorities, timers, counters) and timer statistics,
-    /// taken between two inputs. Returns once the loop has answered.
+    /// A copy of the engine (states, priorities, timers, counters) and timer statistics, taken
+    /// once the actions queued before the call have been carried out.
     public func snapshot() async -> VRRPRunnerSnapshot {
         await withCheckedContinuation { inbox.yield(.snapshot($0)) }
     }
@@ -128,95 +160,112 @@ public final class VRRPRunner<C: Clock, Transport: VRRPTransport, AddressPlane: 
     /// (``VRRPEngine/reload(routers:syncGroups:now:)``); the timers never stall.
     /// - Throws: the configuration error; the running configuration is then unchanged.
     public func reload(routers: [VirtualRouterConfiguration], syncGroups: [SyncGroupConfiguration]) async throws(VRRPConfigurationError) {
-        let result = await withCheckedContinuation { inbox.yield(.reload(routers, syncGroups, $0)) }
-        try result.get()
+        try core.withLock { (c: inout Core) throws(VRRPConfigurationError) in
+            let now = instant(clock.now)
+            c.actions = try c.engine.reload(routers: routers, syncGroups: syncGroups, now: now)
+            settle(&c, events: [])
+        }
     }
 
     /// Runs until ``stop()`` or cancellation. Call once.
     public func run() async {
-        var engine = initial
-        var statistics = VRRPRunnerStatistics()
-        let origin = clock.now
-        var generation: UInt64 = 0
-        var armed: VRRPInstant?
-        var sleeper: Task<Void, Never>?
-        var actions: [VRRPEngine.Action] = []
+        core.withLock { c in
+            c.running = true
+            c.actions.removeAll()
+            settle(&c, events: [])
+        }
         defer {
-            sleeper?.cancel()
+            core.withLock { c in
+                c.stopped = true
+                c.sleeper?.cancel()
+                c.sleeper = nil
+            }
             outbox.finish()
         }
-        func instant(_ i: C.Instant) -> VRRPInstant { VRRPInstant(nanoseconds: origin.duration(to: i).vrrpNanoseconds) }
-
         for await message in messages {
             if Task.isCancelled { break }
-            let now = instant(clock.now)
-            actions.removeAll(keepingCapacity: true)
             switch message {
             case .stop:
                 return
-            case .snapshot(let c):
-                c.resume(returning: VRRPRunnerSnapshot(engine: engine, statistics: statistics, now: now))
-                continue
-            case .input(let input):
-                engine.handle(input, now: now, into: &actions)
-            case .reload(let routers, let groups, let c):
-                do throws(VRRPConfigurationError) {
-                    actions = try engine.reload(routers: routers, syncGroups: groups, now: now)
-                    c.resume(returning: .success(()))
-                } catch {
-                    c.resume(returning: .failure(error))
-                }
-            case .tick(let g):
-                guard g == generation, let due = armed else { continue }
-                armed = nil
-                guard due <= now else { break }
-                let late = now - due
-                statistics.record(late, threshold: lateThreshold)
-                if late >= lateThreshold { outbox.yield(.lateTimer(by: late)) }
-                engine.handle(.timerFired, now: now, into: &actions)
-            }
-            await execute(actions, engine: engine)
-            // Re-arm the sleeper when the earliest deadline moved earlier. One that moved later
-            // (a backup's master-down timer, pushed back by every advert it hears) leaves the
-            // armed sleeper in place: it wakes early once, finds nothing due and re-arms then.
-            // Re-arming on every advert would cost a task per advert received.
-            let next = engine.nextDeadline
-            let rearm: Bool = switch (next, armed) {
-            case (nil, nil): false
-            case (nil, _?): true
-            case (_?, nil): true
-            case (let n?, let a?): n < a
-            }
-            if rearm {
-                sleeper?.cancel()
-                generation += 1
-                armed = next
-                if let deadline = next {
-                    let g = generation
-                    let wake = origin.advanced(by: .nanoseconds(deadline.nanoseconds))
-                    let clock = self.clock
-                    let inbox = self.inbox
-                    sleeper = Task {
-                        do { try await clock.sleep(until: wake, tolerance: nil) } catch { return }
-                        inbox.yield(.tick(g))
+            case .snapshot(let reply):
+                let now = instant(clock.now)
+                let snapshot = core.withLock { VRRPRunnerSnapshot(engine: $0.engine, statistics: $0.statistics, now: now) }
+                reply.resume(returning: snapshot)
+            case .execute(let work):
+                for item in work {
+                    switch item {
+                    case .event(let e): outbox.yield(e)
+                    case .perform(let a, let c, let priority): await perform(a, c, priority: priority)
                     }
                 }
             }
         }
     }
 
-    func execute(_ actions: [VRRPEngine.Action], engine: VRRPEngine) async {
-        for action in actions {
-            switch action {
-            case .unrouted(let reason, _, let source):
-                outbox.yield(.drop(instance: nil, reason: reason, source: source))
-            case .groupTransition(let g, let f, let t):
-                outbox.yield(.groupTransition(group: g, from: f, to: t))
-            case .retired(let c, let a):
-                await perform(a, c, priority: 0)
-            case .router(let i, let a):
-                await perform(a, engine.routers[i].configuration, priority: engine.routers[i].effectivePriority)
+    func instant(_ i: C.Instant) -> VRRPInstant { VRRPInstant(nanoseconds: origin.duration(to: i).vrrpNanoseconds) }
+
+    /// The sleeper of `generation` woke: handles the timers that are due.
+    func fire(_ generation: UInt64) {
+        core.withLock { c in
+            guard !c.stopped, generation == c.generation, let due = c.armed else { return }
+            c.armed = nil
+            let now = instant(clock.now)
+            c.actions.removeAll(keepingCapacity: true)
+            var events: [VRRPRunnerEvent] = []
+            if due <= now {
+                let late = now - due
+                c.statistics.record(late, threshold: lateThreshold)
+                if late >= lateThreshold { events.append(.lateTimer(by: late)) }
+                c.engine.handle(.timerFired, now: now, into: &c.actions)
             }
+            settle(&c, events: events)
+        }
+    }
+
+    /// Queues the engine's actions (resolved against the routers as they are now) and re-arms
+    /// the sleeper if needed. Called with the lock held.
+    func settle(_ c: inout Core, events: [VRRPRunnerEvent]) {
+        if !c.actions.isEmpty || !events.isEmpty {
+            var work = events.map(Work.event)
+            work.reserveCapacity(work.count + c.actions.count)
+            for action in c.actions {
+                switch action {
+                case .unrouted(let reason, _, let source):
+                    work.append(.event(.drop(instance: nil, reason: reason, source: source)))
+                case .groupTransition(let g, let f, let t):
+                    work.append(.event(.groupTransition(group: g, from: f, to: t)))
+                case .retired(let configuration, let a):
+                    work.append(.perform(a, configuration, priority: 0))
+                case .router(let i, let a):
+                    let router = c.engine.routers[i]
+                    work.append(.perform(a, router.configuration, priority: router.effectivePriority))
+                }
+            }
+            inbox.yield(.execute(work))
+        }
+        guard c.running, !c.stopped else { return }
+        // Re-arm the sleeper when the earliest deadline moved earlier. One that moved later
+        // (a backup's master-down timer, pushed back by every advert it hears) leaves the
+        // armed sleeper in place: it wakes early once, finds nothing due and re-arms then.
+        let next = c.engine.nextDeadline
+        let rearm: Bool = switch (next, c.armed) {
+        case (nil, nil): false
+        case (nil, _?): true
+        case (_?, nil): true
+        case (let n?, let a?): n < a
+        }
+        guard rearm else { return }
+        c.sleeper?.cancel()
+        c.sleeper = nil
+        c.generation += 1
+        c.armed = next
+        guard let deadline = next else { return }
+        let g = c.generation
+        let wake = origin.advanced(by: .nanoseconds(deadline.nanoseconds))
+        let clock = self.clock
+        c.sleeper = Task { [weak self] in
+            do { try await clock.sleep(until: wake, tolerance: nil) } catch { return }
+            self?.fire(g)
         }
     }
 
