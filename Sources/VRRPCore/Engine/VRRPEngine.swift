@@ -94,6 +94,12 @@ public struct VRRPEngine: Sendable {
     var trackerStates: [TrackedObjectID: TrackerStatus] = [:]
     /// Whether `.startup` has been handled (and `.shutdown` not since).
     public private(set) var isStarted = false
+    /// The smallest of `deadlines` while `earliestKnown`; it becomes unknown when the router
+    /// that held it moves its deadline later, and is found again by ``earliestDeadline()``.
+    /// (A backup hearing its master moves one deadline later per advert: with many routers,
+    /// rescanning every time would cost a pass over all of them per packet.)
+    var earliest: Int64 = .max
+    var earliestKnown = true
 
     /// A node running `routers` and `syncGroups`.
     /// - Throws: ``VRRPConfigurationError`` for an invalid router, a duplicate name, two
@@ -147,9 +153,36 @@ public struct VRRPEngine: Sendable {
 
     /// The earliest deadline of any router.
     public var nextDeadline: VRRPInstant? {
-        var m = Int64.max
-        for d in deadlines where d < m { m = d }
+        var m = earliest
+        if !earliestKnown {
+            m = .max
+            for d in deadlines where d < m { m = d }
+        }
         return m == .max ? nil : VRRPInstant(nanoseconds: m)
+    }
+
+    /// The earliest deadline of any router (as ``nextDeadline``), remembering it so that the
+    /// next call costs nothing unless the router holding it has moved its deadline later.
+    public mutating func earliestDeadline() -> VRRPInstant? {
+        if !earliestKnown {
+            var m = Int64.max
+            for d in deadlines where d < m { m = d }
+            earliest = m
+            earliestKnown = true
+        }
+        return earliest == .max ? nil : VRRPInstant(nanoseconds: earliest)
+    }
+
+    /// Records router `i`'s new deadline, keeping ``earliest`` right.
+    mutating func setDeadline(_ i: Int, _ d: Int64) {
+        let old = deadlines[i]
+        deadlines[i] = d
+        guard earliestKnown else { return }
+        if d <= earliest {
+            earliest = d
+        } else if old == earliest {
+            earliestKnown = false
+        }
     }
 
     /// The state of a sync group (FAULT if any member is, MASTER if all are, ...).
@@ -231,7 +264,7 @@ public struct VRRPEngine: Sendable {
     mutating func deliver(_ input: VirtualRouter.Input, to i: Int, _ now: VRRPInstant, _ out: inout [Action]) {
         scratch.removeAll(keepingCapacity: true)
         routers[i].handle(input, now: now, into: &scratch)
-        deadlines[i] = routers[i].nextDeadline?.nanoseconds ?? .max
+        setDeadline(i, routers[i].nextDeadline?.nanoseconds ?? .max)
         for a in scratch { out.append(.router(i, a)) }
     }
 
@@ -239,7 +272,7 @@ public struct VRRPEngine: Sendable {
                           _ body: (inout VirtualRouter, inout [VRRPAction]) -> Void) {
         scratch.removeAll(keepingCapacity: true)
         body(&routers[i], &scratch)
-        deadlines[i] = routers[i].nextDeadline?.nanoseconds ?? .max
+        setDeadline(i, routers[i].nextDeadline?.nanoseconds ?? .max)
         for a in scratch { out.append(.router(i, a)) }
     }
 
@@ -356,7 +389,7 @@ public struct VRRPEngine: Sendable {
             r.handle(.reload(c), now: now, into: &scratch)
             for a in scratch { out.append(.router(i, a)) }
             fresh.routers[i] = r
-            fresh.deadlines[i] = r.nextDeadline?.nanoseconds ?? .max
+            fresh.setDeadline(i, r.nextDeadline?.nanoseconds ?? .max)
         }
         // Removed routers resign and stop.
         for (i, r) in routers.enumerated() where !matched.contains(i) {

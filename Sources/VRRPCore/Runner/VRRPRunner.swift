@@ -87,7 +87,7 @@ public final class VRRPRunner<C: Clock, Transport: VRRPTransport, AddressPlane: 
     /// tracker, the sleeper) hands it to the engine at once under the lock and queues the actions
     /// it produced, in the same critical section, so actions run in the order the engine made
     /// them. An input that produces no action (a backup hearing its master) costs no thread hop.
-    struct Core: ~Copyable {
+    struct Core {
         var engine: VRRPEngine
         var statistics = VRRPRunnerStatistics()
         var actions: [VRRPEngine.Action] = []
@@ -247,7 +247,7 @@ public final class VRRPRunner<C: Clock, Transport: VRRPTransport, AddressPlane: 
         // Re-arm the sleeper when the earliest deadline moved earlier. One that moved later
         // (a backup's master-down timer, pushed back by every advert it hears) leaves the
         // armed sleeper in place: it wakes early once, finds nothing due and re-arms then.
-        let next = c.engine.nextDeadline
+        let next = c.engine.earliestDeadline()
         let rearm: Bool = switch (next, c.armed) {
         case (nil, nil): false
         case (nil, _?): true

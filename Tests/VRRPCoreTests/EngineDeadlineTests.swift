@@ -1,0 +1,74 @@
+import Testing
+@testable import VRRPCore
+
+/// The engine remembers its earliest deadline instead of scanning every router after each
+/// input; whatever the inputs, the remembered one must equal the smallest of all routers'.
+@Suite("Engine earliest deadline")
+struct EngineDeadlineTests {
+    /// The truth: every router's own next deadline, scanned.
+    func scanned(_ e: VRRPEngine) -> VRRPInstant? {
+        e.routers.compactMap(\.nextDeadline).min()
+    }
+
+    /// A small deterministic generator (SplitMix64), so a failure can be replayed.
+    struct Generator: RandomNumberGenerator {
+        var state: UInt64
+        mutating func next() -> UInt64 {
+            state &+= 0x9E37_79B9_7F4A_7C15
+            var z = state
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            return z ^ (z >> 31)
+        }
+    }
+
+    @Test("adverts, timers, interface changes, priority changes and reloads keep it equal to the scanned minimum",
+          arguments: [1, 2, 3, 4, 5] as [UInt64])
+    func matchesTheScan(seed: UInt64) throws {
+        var rng = Generator(state: seed)
+        let count = 40
+        var configs: [VirtualRouterConfiguration] = []
+        for i in 0..<count {
+            let interval = UInt16(50 + 10 * (i % 7))
+            let interface = i % 2 == 0 ? "eth0" : "eth1"
+            configs.append(T.config("VI_\(i)", vrid: UInt8(i + 1), priority: UInt8(50 + i), version: .v3,
+                                    interval: interval, interface: interface))
+        }
+        var e = try VRRPEngine(routers: configs)
+        var now = VRRPInstant.zero
+        _ = e.handle(.startup, now: now)
+        #expect(e.earliestDeadline() == scanned(e))
+        for step in 0..<3000 {
+            now = now + .milliseconds(Int64.random(in: 0...40, using: &rng))
+            let vrid = UInt8.random(in: 1...UInt8(count), using: &rng)
+            let input: VRRPEngine.Input
+            switch Int.random(in: 0..<100, using: &rng) {
+            case 0..<55:
+                let priority = UInt8.random(in: 0...255, using: &rng)
+                input = .packet(T.advert(from: "192.0.2.\(200 + Int(vrid) % 50)", priority: priority, vrid: vrid,
+                                         version: .v3, interval: 50),
+                                interface: vrid % 2 == 1 ? "eth0" : "eth1")
+            case 55..<85:
+                if let d = e.earliestDeadline(), d > now { now = d }
+                input = .timerFired
+            case 85..<90:
+                input = .interfaceChanged(Bool.random(using: &rng) ? "eth0" : "eth1", up: Bool.random(using: &rng))
+            case 90..<97:
+                input = .priorityChanged(instance: "VI_\(Int(vrid) - 1)", UInt8.random(in: 1...254, using: &rng))
+            default:
+                // Reload with one router dropped or restored.
+                let keep = configs.filter { _ in Int.random(in: 0..<10, using: &rng) > 0 }
+                _ = try e.reload(routers: keep, syncGroups: [], now: now)
+                #expect(e.nextDeadline == scanned(e), "after reload at step \(step)")
+                #expect(e.earliestDeadline() == scanned(e), "after reload at step \(step)")
+                continue
+            }
+            _ = e.handle(input, now: now)
+            #expect(e.nextDeadline == scanned(e), "step \(step): \(input)")
+            // Ask only now and then, so the remembered value has to survive several inputs.
+            if step % 3 == 0 {
+                #expect(e.earliestDeadline() == scanned(e), "step \(step): \(input)")
+            }
+        }
+    }
+}
