@@ -62,7 +62,7 @@ let package = Package(
         // Namespaces, shell commands and the integration-test gate, for the tests that need root.
         .target(name: "IntegrationSupport", path: "Tests/IntegrationSupport", swiftSettings: strict),
         .testTarget(name: "NetLinuxTests", dependencies: ["NetLinux", "IntegrationSupport"], swiftSettings: strict),
-        .testTarget(name: "IPVSControlTests", dependencies: ["IPVSControl"], swiftSettings: strict),
+        .testTarget(name: "IPVSControlTests", dependencies: ["IPVSControl", "IntegrationSupport"], swiftSettings: strict),
         .testTarget(name: "kadTests", dependencies: ["kad", "IntegrationSupport"], swiftSettings: strict),
     ]
 )
