@@ -395,7 +395,8 @@ final class Daemon: @unchecked Sendable {
     /// Every runner event, in order: the log (keepalived's wording), then the notifications
     /// and the metrics.
     func handle(_ event: VRRPRunnerEvent) {
-        metrics.record(event)
+        // Event series cost memory per instance: kept only when they can be scraped.
+        if options.metrics != nil { metrics.record(event) }
         notify(event)
         switch event {
         case .transition(let instance, let from, let to, let reason, let priority):

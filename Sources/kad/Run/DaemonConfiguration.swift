@@ -98,9 +98,8 @@ struct DaemonConfiguration: Sendable {
     /// Every script the configuration runs.
     var scripts: [Script] {
         var out: [Script] = scriptTrackers.trackers.map(\.script) + notify.fifos.compactMap(\.reader)
-        for t in Array(notify.instances.values) + Array(notify.groups.values) {
-            out += [t.master, t.backup, t.fault, t.stop, t.generic, t.deleted, t.masterReceivedLowerPriority].compactMap { $0 }
-        }
+        for t in notify.instances.values { out += t.scripts }
+        for t in notify.groups.values { out += t.scripts }
         return out
     }
 

@@ -244,6 +244,15 @@ struct NotifyPlan: Sendable {
         /// `vrrp_notify_priority_changes`).
         var notifyPriorityChanges = false
 
+        /// Every script set, in a fixed order.
+        var scripts: [Script] {
+            [master, backup, fault, stop, generic, deleted, masterReceivedLowerPriority].compactMap { $0 }
+        }
+
+        /// Nothing to run and nothing to report differently: such targets are not stored
+        /// (a Target is large, and a config may have a thousand instances without notify).
+        var isEmpty: Bool { scripts.isEmpty && !reportsDeleted && !notifyPriorityChanges }
+
         /// The `notify_<state>` script for `state`.
         func script(for state: NotifyState) -> Script? {
             switch state {
@@ -272,6 +281,7 @@ struct NotifyPlan: Sendable {
         }
     }
 
+    /// The instances and groups with any notify setting (the others have none).
     var instances: [String: Target] = [:]
     var groups: [String: Target] = [:]
     var fifos: [FIFO] = []
@@ -300,7 +310,7 @@ struct NotifyPlan: Sendable {
             t.masterReceivedLowerPriority = prep(i.notifyMasterRxLowerPriority, "notify_master_rx_lower_pri")
             t.reportsDeleted = i.notifyDeleted
             t.notifyPriorityChanges = i.notifyPriorityChanges ?? groupOf[i.name]?.notifyPriorityChanges ?? g.vrrpNotifyPriorityChanges
-            instances[i.name] = t
+            if !t.isEmpty { instances[i.name] = t }
         }
         for group in config.syncGroups {
             let owner = "vrrp_sync_group \(group.name)"
@@ -316,7 +326,7 @@ struct NotifyPlan: Sendable {
             t.deleted = prep(group.notifyDeletedCommand, "notify_deleted")
             t.reportsDeleted = group.notifyDeleted
             t.notifyPriorityChanges = group.notifyPriorityChanges ?? g.vrrpNotifyPriorityChanges
-            groups[group.name] = t
+            if !t.isEmpty { groups[group.name] = t }
         }
         for (keyword, words, reader) in [("notify_fifo", g.notifyFIFO, g.notifyFIFOScript),
                                          ("vrrp_notify_fifo", g.vrrpNotifyFIFO, g.vrrpNotifyFIFOScript)] {
