@@ -22,6 +22,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
     ],
     targets: [
         // The pure VRRP engine: no I/O, no clock, no other target.
@@ -41,7 +43,18 @@ let package = Package(
             dependencies: ["VRRPCore", "CNetLinux", "CLibcap", .product(name: "SystemPackage", package: "swift-system")],
             swiftSettings: strict
         ),
-        .target(name: "IPVSControl", dependencies: ["NetLinux", "CNetLinux"], swiftSettings: strict),
+        .target(
+            name: "IPVSControl",
+            dependencies: [
+                "NetLinux", "CNetLinux",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: strict
+        ),
         .executableTarget(
             name: "kad",
             dependencies: [
@@ -62,7 +75,18 @@ let package = Package(
         // Namespaces, shell commands and the integration-test gate, for the tests that need root.
         .target(name: "IntegrationSupport", path: "Tests/IntegrationSupport", swiftSettings: strict),
         .testTarget(name: "NetLinuxTests", dependencies: ["NetLinux", "IntegrationSupport"], swiftSettings: strict),
-        .testTarget(name: "IPVSControlTests", dependencies: ["IPVSControl", "IntegrationSupport"], swiftSettings: strict),
+        .testTarget(
+            name: "IPVSControlTests",
+            dependencies: [
+                "IPVSControl", "IntegrationSupport",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: strict
+        ),
         .testTarget(name: "kadTests", dependencies: ["kad", "IntegrationSupport"], swiftSettings: strict),
     ]
 )

@@ -11,6 +11,6 @@ struct Kad: AsyncParsableCommand {
             configuration like keepalived -t; kad inspect decodes VRRP, ARP and NA packets.
             """,
         version: "0.1.0",
-        subcommands: [Run.self, Status.self, Demo.self, Check.self, Inspect.self, Keywords.self]
+        subcommands: [Run.self, Status.self, Demo.self, Check.self, Inspect.self, Keywords.self, GenHashCommand.self]
     )
 }

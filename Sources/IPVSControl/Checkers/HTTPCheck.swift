@@ -1,0 +1,217 @@
+import Crypto
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import NIOSSL
+import VRRPCore
+
+/// `http_protocol`: the request line's version. `1.0C` is 1.0 with `Connection: close`.
+public enum HTTPCheckVersion: String, Sendable, Hashable, CaseIterable {
+    case http10 = "1.0"
+    case http10Close = "1.0C"
+    case http11 = "1.1"
+}
+
+/// One `url { }` block of HTTP_GET / SSL_GET.
+public struct HTTPURLCheck: Sendable, Hashable {
+    /// `path`: what follows `GET`.
+    public var path: String
+    /// `digest`: the expected MD5 of the body, hex (any case); `nil` = no digest check.
+    public var digest: String?
+    /// `status_code`: the accepted codes and ranges (default 200-299).
+    public var statusCodes: [ClosedRange<Int>]
+    /// `virtualhost` of the url; wins over the checker's.
+    public var virtualhost: String?
+
+    public init(path: String, digest: String? = nil, statusCodes: [ClosedRange<Int>] = [200...299], virtualhost: String? = nil) {
+        self.path = path
+        self.digest = digest
+        self.statusCodes = statusCodes
+        self.virtualhost = virtualhost
+    }
+
+    /// `200-299`, `200,301-302`.
+    public var statusCodesText: String {
+        statusCodes.map { $0.count == 1 ? "\($0.lowerBound)" : "\($0.lowerBound)-\($0.upperBound)" }.joined(separator: ",")
+    }
+}
+
+/// The TLS side of SSL_GET. Certificates are not verified, as keepalived does not.
+public struct TLSCheckOptions: Sendable, Hashable {
+    /// `enable_sni`: send a server name.
+    public var enableSNI: Bool
+    /// `sni_name`: the name to send; else the request's virtual host. Never an IP literal.
+    public var sniName: String?
+    /// `SSL { certificate key password ca }`: a client certificate (PEM files); `nil` = none.
+    public var certificateFile: String?
+    public var keyFile: String?
+    public var keyPassword: String?
+    /// `SSL { ca }`: accepted but unused while verification is off, like keepalived.
+    public var caFile: String?
+
+    public init(enableSNI: Bool = false, sniName: String? = nil, certificateFile: String? = nil,
+                keyFile: String? = nil, keyPassword: String? = nil, caFile: String? = nil) {
+        self.enableSNI = enableSNI
+        self.sniName = sniName
+        self.certificateFile = certificateFile
+        self.keyFile = keyFile
+        self.keyPassword = keyPassword
+        self.caFile = caFile
+    }
+}
+
+/// What one url fetch got: the status and the MD5 of the body.
+public struct HTTPFetchResult: Sendable, Hashable {
+    public var status: Int
+    /// Lowercase hex, 32 digits.
+    public var digest: String
+    public var bodyLength: Int
+}
+
+/// `HTTP_GET` and `SSL_GET`: every url must answer with an accepted status and, when a digest is
+/// configured, a body whose MD5 matches.
+///
+/// Each url is fetched on its own connection: `GET path HTTP/1.0|1.1`, `User-Agent:
+/// KeepAliveClient`, `Host:` the url's `virtualhost`, else the checker's (which the caller
+/// resolves from the checker, real server and virtual server, in that order), else `ip:port`;
+/// `Connection: close` for `1.0C` and `1.1`. The whole body is read (Content-Length, chunked or
+/// up to the close) and hashed as it arrives, up to ``maximumBodySize``. The whole attempt, all
+/// urls together, is bounded by `connect_timeout`.
+///
+/// Failure reasons: "connection refused", "timed out after 3 s", "HTTP status 503 not in
+/// 200-299 (GET /health)", "MD5 digest 0cc1… does not match 9e10… (GET /)", "invalid HTTP
+/// response (...)", "connection closed before the response ended".
+public struct HTTPCheck: HealthCheck {
+    public var connection: CheckerConnection
+    public var connectTimeout: Duration
+    public var version: HTTPCheckVersion
+    /// The checker's resolved `virtualhost` (checker, else real server, else virtual server).
+    public var virtualhost: String?
+    public var urls: [HTTPURLCheck]
+    /// Non-nil for SSL_GET.
+    public var tls: TLSCheckOptions?
+    /// A body longer than this fails the check when a digest is needed (16 MiB).
+    public var maximumBodySize: Int = 16 << 20
+    public var group: any EventLoopGroup
+
+    public init(connection: CheckerConnection, connectTimeout: Duration = .seconds(5), version: HTTPCheckVersion = .http10,
+                virtualhost: String? = nil, urls: [HTTPURLCheck], tls: TLSCheckOptions? = nil,
+                group: any EventLoopGroup = CheckerEventLoops.shared) {
+        self.connection = connection
+        self.connectTimeout = connectTimeout
+        self.version = version
+        self.virtualhost = virtualhost
+        self.urls = urls
+        self.tls = tls
+        self.group = group
+    }
+
+    public var name: String { "\(tls == nil ? "HTTP_GET" : "SSL_GET") \(connection)" }
+
+    public func check() async -> CheckResult {
+        let me = self
+        if urls.isEmpty { return .failure(reason: "no url to check") }
+        return await CheckerIO.withTimeout(connectTimeout) {
+            for url in me.urls {
+                let got = try await me.fetch(url)
+                if !url.statusCodes.contains(where: { $0.contains(got.status) }) {
+                    return .failure(reason: "HTTP status \(got.status) not in \(url.statusCodesText) (GET \(url.path))")
+                }
+                if let want = url.digest?.lowercased(), want != got.digest {
+                    return .failure(reason: "MD5 digest \(got.digest) does not match \(want) (GET \(url.path))")
+                }
+            }
+            return .success
+        }
+    }
+
+    /// The Host header for `url`.
+    public func host(for url: HTTPURLCheck) -> String {
+        url.virtualhost ?? virtualhost ?? connection.description
+    }
+
+    /// The request for `url`: `GET path HTTP/1.x`, `User-Agent`, `Host`, and `Connection: close`
+    /// for 1.0C and 1.1.
+    public func requestHead(for url: HTTPURLCheck) -> HTTPRequestHead {
+        var headers = HTTPHeaders([("User-Agent", "KeepAliveClient"), ("Host", host(for: url))])
+        if version != .http10 { headers.add(name: "Connection", value: "close") }
+        return HTTPRequestHead(version: version == .http11 ? .http1_1 : .http1_0, method: .GET, uri: url.path, headers: headers)
+    }
+
+    /// Fetches `url` once (no timeout of its own: ``check()`` and genhash bound it) and returns
+    /// the status and the body's MD5. Throws ``CheckFailure`` and NIO errors.
+    public func fetch(_ url: HTTPURLCheck) async throws -> HTTPFetchResult {
+        let sslContext: NIOSSLContext?
+        var serverName: String?
+        if let tls {
+            var config = TLSConfiguration.makeClientConfiguration()
+            config.certificateVerification = .none
+            if let cert = tls.certificateFile, let key = tls.keyFile {
+                do {
+                    config.certificateChain = try NIOSSLCertificate.fromPEMFile(cert).map { .certificate($0) }
+                    if let password = tls.keyPassword {
+                        config.privateKey = .privateKey(try NIOSSLPrivateKey(file: key, format: .pem) { $0(password.utf8) })
+                    } else {
+                        config.privateKey = .privateKey(try NIOSSLPrivateKey(file: key, format: .pem))
+                    }
+                } catch {
+                    throw CheckFailure("cannot load the client certificate \(cert) or key \(key): \(error)")
+                }
+            }
+            sslContext = try NIOSSLContext(configuration: config)
+            if tls.enableSNI {
+                let name = tls.sniName ?? url.virtualhost ?? virtualhost
+                // An IP literal is not a valid SNI name (RFC 6066); send none then.
+                if let name, IPAddress(name) == nil, !name.isEmpty { serverName = name }
+            }
+        } else {
+            sslContext = nil
+        }
+        let sni = serverName
+        let channel = try await CheckerIO.connectTCP(connection, timeout: connectTimeout, group: group,
+                                                     inbound: HTTPClientResponsePart.self,
+                                                     outbound: HTTPClientRequestPart.self) { channel in
+            let ops = channel.pipeline.syncOperations
+            if let sslContext {
+                try ops.addHandler(NIOSSLClientHandler(context: sslContext, serverHostname: sni))
+                try ops.addHandler(TolerateUncleanTLSShutdown())
+            }
+            // The decoder watches the requests written (it must know a HEAD), so requests go
+            // through NIO's encoder as parts; the head is built to give keepalived's bytes.
+            try ops.addHandler(HTTPRequestEncoder())
+            try ops.addHandler(ByteToMessageHandler(HTTPResponseDecoder(leftOverBytesStrategy: .dropBytes)))
+        }
+        let requestHead = requestHead(for: url)
+        let limit = maximumBodySize
+        let needBody = url.digest != nil
+        return try await withTaskCancellationHandler {
+            try await channel.executeThenClose { inbound, outbound in
+                try await outbound.write(contentsOf: [.head(requestHead), .end(nil)])
+                var status: Int?
+                var md5 = Insecure.MD5()
+                var length = 0
+                for try await part in inbound {
+                    switch part {
+                    case .head(let head):
+                        status = Int(head.status.code)
+                    case .body(let chunk):
+                        length += chunk.readableBytes
+                        if length > limit {
+                            if needBody { throw CheckFailure("response body larger than \(limit) bytes (GET \(url.path))") }
+                            return HTTPFetchResult(status: status ?? 0, digest: "", bodyLength: length)
+                        }
+                        chunk.withUnsafeReadableBytes { md5.update(bufferPointer: $0) }
+                    case .end:
+                        guard let status else { throw CheckFailure("invalid HTTP response (no status line)") }
+                        let hex = md5.finalize().map { String($0, radix: 16).leftPadded(2) }.joined()
+                        return HTTPFetchResult(status: status, digest: hex, bodyLength: length)
+                    }
+                }
+                if status == nil { throw CheckFailure("connection closed before an HTTP response (GET \(url.path))") }
+                throw CheckFailure("connection closed before the response ended (GET \(url.path))")
+            }
+        } onCancel: {
+            channel.channel.close(promise: nil)
+        }
+    }
+}

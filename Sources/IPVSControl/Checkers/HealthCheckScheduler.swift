@@ -1,0 +1,221 @@
+import Synchronization
+
+/// The checkers of one real server, and the weight it has when no checker sets one.
+///
+/// ```swift
+/// let rs = RealServerChecks(id: "192.0.2.10:80", weight: 1, checkers: [
+///     .init(TCPCheck(connection: c), timing: CheckerTiming(delayLoop: .seconds(6))),
+/// ])
+/// ```
+public struct RealServerChecks: Sendable {
+    /// One checker with its scheduling.
+    public struct Checker: Sendable {
+        public var check: any HealthCheck
+        public var timing: CheckerTiming
+        public init(_ check: any HealthCheck, timing: CheckerTiming) {
+            self.check = check
+            self.timing = timing
+        }
+    }
+
+    /// How verdicts name the real server (the caller's key, e.g. `192.0.2.10:80` or a VS/RS pair).
+    public var id: String
+    /// `weight`: the IPVS weight while no dynamic checker has set one.
+    public var weight: Int
+    public var checkers: [Checker]
+
+    public init(id: String, weight: Int = 1, checkers: [Checker]) {
+        self.id = id
+        self.weight = weight
+        self.checkers = checkers
+    }
+}
+
+/// A real server's state as its checkers see it: up only when every checker is up.
+public struct RealServerVerdict: Sendable, Hashable, CustomStringConvertible {
+    public var id: String
+    public var isUp: Bool
+    /// The weight to give IPVS: the last dynamic weight a checker reported, else the configured one.
+    public var weight: Int
+    /// What caused this verdict: the checker and its result ("TCP_CHECK 192.0.2.10:80: connection
+    /// refused"), or "initial state".
+    public var cause: String
+
+    public var description: String { "realServer \(id) \(isUp ? "up" : "down"), weight \(weight) (\(cause))" }
+}
+
+/// Something a checker did, for the log.
+public struct CheckerLogEvent: Sendable, Hashable, CustomStringConvertible {
+    public enum Kind: Sendable, Hashable {
+        /// A failed attempt that did not change the state (logged with `log_all_failures`).
+        case attemptFailed(reason: String, retriesLeft: Int)
+        /// The checker went up.
+        case up
+        /// The checker went down.
+        case down(reason: String)
+        /// A dynamic checker set a new weight.
+        case weight(Int)
+    }
+
+    public var realServer: String
+    public var checker: String
+    public var kind: Kind
+
+    public var description: String {
+        switch kind {
+        case .attemptFailed(let reason, let left):
+            return "\(checker) of \(realServer) failed: \(reason)" + (left > 0 ? ", \(left) retries left" : "")
+        case .up: return "\(checker) of \(realServer) succeeded, checker up"
+        case .down(let reason): return "\(checker) of \(realServer) failed: \(reason), checker down"
+        case .weight(let w): return "\(checker) of \(realServer) sets weight \(w)"
+        }
+    }
+}
+
+/// Runs health checkers on their schedules and reports real-server verdicts.
+///
+/// Every checker runs in its own task (attempts do their I/O on NIO's event loops, never on the
+/// VRRP loop), so a slow or hanging checker delays no other. Time comes from `clock`, and the
+/// warmup jitter from `random`, so tests drive the schedule with a manual clock.
+///
+/// ``verdicts`` starts with the initial verdict of every real server (up, or down when one of
+/// its checkers has `alpha`), then yields one whenever a real server's up/down state or weight
+/// changes.
+///
+/// ```swift
+/// let scheduler = HealthCheckScheduler(realServers: [rs], clock: ContinuousClock())
+/// scheduler.start()
+/// for await v in scheduler.verdicts { print(v) }   // realServer 192.0.2.10:80 down, weight 1 (...)
+/// ```
+public final class HealthCheckScheduler<C: Clock>: Sendable where C.Duration == Duration {
+    /// Every real server's initial verdict, then every change.
+    public let verdicts: AsyncStream<RealServerVerdict>
+
+    private struct Server {
+        var spec: RealServerChecks
+        var machines: [CheckerStateMachine]
+        var dynamicWeight: Int?
+        var verdict: RealServerVerdict
+    }
+
+    private struct State {
+        var servers: [Server]
+        var tasks: [Task<Void, Never>] = []
+        var started = false
+    }
+
+    private let state: Mutex<State>
+    private let continuation: AsyncStream<RealServerVerdict>.Continuation
+    private let clock: C
+    private let random: @Sendable () -> Double
+    private let log: @Sendable (CheckerLogEvent) -> Void
+
+    /// - Parameters:
+    ///   - realServers: the real servers and their checkers.
+    ///   - clock: the time source (`ContinuousClock()` in the daemon).
+    ///   - random: a number in 0...1 for each checker's warmup jitter.
+    ///   - log: checker events; failed attempts that change nothing only with `log_all_failures`.
+    public init(realServers: [RealServerChecks], clock: C,
+                random: @escaping @Sendable () -> Double = { Double.random(in: 0...1) },
+                log: @escaping @Sendable (CheckerLogEvent) -> Void = { _ in }) {
+        let servers = realServers.map { spec in
+            let machines = spec.checkers.map { CheckerStateMachine(timing: $0.timing) }
+            let up = machines.allSatisfy(\.isUp)
+            return Server(spec: spec, machines: machines, dynamicWeight: nil,
+                          verdict: RealServerVerdict(id: spec.id, isUp: up, weight: spec.weight, cause: "initial state"))
+        }
+        state = Mutex(State(servers: servers))
+        let (stream, continuation) = AsyncStream.makeStream(of: RealServerVerdict.self)
+        verdicts = stream
+        self.continuation = continuation
+        self.clock = clock
+        self.random = random
+        self.log = log
+    }
+
+    deinit { stop() }
+
+    /// The current verdict of every real server, in configuration order.
+    public var currentVerdicts: [RealServerVerdict] { state.withLock { $0.servers.map(\.verdict) } }
+
+    /// Yields the initial verdicts and starts one task per checker. Calling it again does nothing.
+    public func start() {
+        let initial: [RealServerVerdict]? = state.withLock { s in
+            if s.started { return nil }
+            s.started = true
+            return s.servers.map(\.verdict)
+        }
+        guard let initial else { return }
+        for v in initial { continuation.yield(v) }
+        var tasks: [Task<Void, Never>] = []
+        let count = state.withLock { $0.servers.map(\.spec.checkers.count) }
+        for (s, n) in count.enumerated() {
+            for c in 0..<n {
+                tasks.append(Task { [self] in await self.loop(server: s, checker: c) })
+            }
+        }
+        state.withLock { $0.tasks = tasks }
+    }
+
+    /// Cancels every checker task and ends ``verdicts``.
+    public func stop() {
+        let tasks = state.withLock { s in
+            let t = s.tasks
+            s.tasks = []
+            return t
+        }
+        for t in tasks { t.cancel() }
+        continuation.finish()
+    }
+
+    private func loop(server s: Int, checker c: Int) async {
+        let (check, delay): (any HealthCheck, Duration) = state.withLock { st in
+            (st.servers[s].spec.checkers[c].check, st.servers[s].machines[c].firstDelay(random: random()))
+        }
+        var next = delay
+        while !Task.isCancelled {
+            do { try await clock.sleep(for: next) } catch { return }
+            let result = await check.check()
+            if Task.isCancelled { return }
+            next = apply(result, server: s, checker: c, name: check.name)
+        }
+    }
+
+    /// Records one result; emits the log event and, if the real server changed, a verdict.
+    private func apply(_ result: CheckResult, server s: Int, checker c: Int, name: String) -> Duration {
+        let (step, events, verdict) = state.withLock { st -> (CheckerStateMachine.Step, [CheckerLogEvent], RealServerVerdict?) in
+            var server = st.servers[s]
+            let step = server.machines[c].record(result)
+            let machine = server.machines[c]
+            var events: [CheckerLogEvent] = []
+            func event(_ k: CheckerLogEvent.Kind) { events.append(CheckerLogEvent(realServer: server.spec.id, checker: name, kind: k)) }
+            var cause = "\(name): \(result)"
+            if case .failure(let reason) = result {
+                cause = "\(name): \(reason)"
+                if step.stateChanged {
+                    event(.down(reason: reason))
+                } else if machine.timing.logAllFailures {
+                    event(.attemptFailed(reason: reason, retriesLeft: step.isFinalFailure ? 0 : max(machine.timing.retry, 0) - machine.consecutiveFailures + 1))
+                }
+            } else {
+                if step.stateChanged { event(.up) }
+                if step.weightChanged, let w = machine.dynamicWeight {
+                    event(.weight(w))
+                    server.dynamicWeight = w
+                }
+            }
+            let up = server.machines.allSatisfy(\.isUp)
+            let weight = server.dynamicWeight ?? server.spec.weight
+            var verdict: RealServerVerdict?
+            if up != server.verdict.isUp || weight != server.verdict.weight {
+                server.verdict = RealServerVerdict(id: server.spec.id, isUp: up, weight: weight, cause: cause)
+                verdict = server.verdict
+            }
+            st.servers[s] = server
+            return (step, events, verdict)
+        }
+        for e in events { log(e) }
+        if let verdict { continuation.yield(verdict) }
+        return step.nextDelay
+    }
+}
