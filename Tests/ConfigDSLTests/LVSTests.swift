@@ -247,7 +247,7 @@ private func lvsValidate(
     #expect(v.scheduler == .sh)
     #expect(v.hashed && v.ops)
     #expect(v.schedulerFlags == LVSSchedulerFlag.allCases)
-    #expect(v.ipvsFlags == 0x0002 | 0x0100 | 0x0008 | 0x0010 | 0x0020)
+    #expect(v.ipvsFlags == 0x0002 | 0x0004 | 0x0008 | 0x0010 | 0x0020)
     #expect(v.forwarding == .tun(LVSTunnel(type: .gue, port: 6080, checksum: .remcsum)))
     #expect(v.serviceProtocol == .udp)
     #expect(v.persistenceTimeout == 360)

@@ -53,12 +53,34 @@ extension HostAccessSuites {
             #expect(c.warnings.isEmpty)
         }
 
-        @Test func virtualServersAreRefusedUnlessVRRPOnly() throws {
-            guard case .failure(let r) = try Self.load(Self.instance + Self.lvs) else { Issue.record("ran LVS"); return }
+        @Test func virtualServersRunAndAreIgnoredWithVRRPOnly() throws {
+            guard case .success(let c) = try Self.load(Self.instance + Self.lvs) else { Issue.record("refused LVS"); return }
+            #expect(c.lvs.virtualServers.map(\.id) == ["TCP 192.0.2.100 80"])
+            #expect(c.lvs.virtualServers.first?.realServers.first?.checkers.count == 1)
+            guard case .success(let p) = try Self.load(Self.instance + Self.lvs, vrrpOnly: true) else { Issue.record("refused with -P"); return }
+            #expect(p.warnings.contains { $0.contains("virtual_server blocks are ignored") })
+            #expect(p.lvs.virtualServers.isEmpty)
+        }
+
+        @Test func checkersOnlyIgnoresVRRP() throws {
+            let dir = NSTemporaryDirectory() + "kad-dc-\(UUID().uuidString)"
+            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(atPath: dir) }
+            try (Self.instance + Self.lvs).write(toFile: dir + "/k.conf", atomically: true, encoding: .utf8)
+            let result = DaemonConfiguration.load(path: dir + "/k.conf", scope: .init(configID: "node1", checkersOnly: true)) { _, _ in nil }
+            guard case .success(let c) = result else { Issue.record("refused with -C"); return }
+            #expect(c.vrrp.routers.isEmpty)
+            #expect(c.lvs.virtualServers.count == 1)
+            #expect(c.warnings.contains { $0.contains("-C/--check") })
+        }
+
+        @Test func unsupportedLVSKeywordsAreNamed() throws {
+            let text = Self.lvs.replacingOccurrences(of: "TCP_CHECK {", with: "PING_CHECK {\n }\n TCP_CHECK {")
+                .replacingOccurrences(of: "protocol TCP", with: "protocol TCP\n    ha_suspend")
+            guard case .failure(let r) = try Self.load(Self.instance + text) else { Issue.record("ran"); return }
             #expect(r.exitStatus == 2)
-            #expect(r.lines.contains { $0.hasPrefix("virtual_server:") && $0.contains("-P/--vrrp") })
-            guard case .success(let c) = try Self.load(Self.instance + Self.lvs, vrrpOnly: true) else { Issue.record("refused with -P"); return }
-            #expect(c.warnings.contains { $0.contains("virtual_server blocks are ignored") })
+            #expect(r.lines.contains { $0.hasPrefix("virtual_server 192.0.2.100 80: ha_suspend: not supported yet") }, "\(r.lines)")
+            #expect(r.lines.contains { $0.hasPrefix("virtual_server 192.0.2.100 80: real_server 198.51.100.1 80: PING_CHECK #1: PING_CHECK:") })
         }
 
         @Test func unsupportedKeywordsAreNamed() throws {

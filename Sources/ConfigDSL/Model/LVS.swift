@@ -360,7 +360,7 @@ public struct VirtualServer: Codable, Hashable, Sendable {
     public var ipvsFlags: UInt32 {
         var f: UInt32 = 0
         if hashed { f |= 0x0002 }
-        if ops { f |= 0x0100 }
+        if ops { f |= 0x0004 }  // IP_VS_SVC_F_ONEPACKET
         for flag in schedulerFlags { f |= flag.ipvsFlag }
         return f
     }

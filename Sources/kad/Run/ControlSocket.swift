@@ -136,7 +136,9 @@ enum ControlSocket {
     ///   - daemon: the process the status describes.
     ///   - snapshot: usually `{ await runner.snapshot() }`.
     static func handler(daemon: DaemonInfo,
-                        snapshot: @escaping @Sendable () async -> VRRPRunnerSnapshot) -> @Sendable (String) async -> String {
+                        snapshot: @escaping @Sendable () async -> VRRPRunnerSnapshot,
+                        virtualServers: @escaping @Sendable () async -> [StatusReport.VirtualServer]? = { nil })
+        -> @Sendable (String) async -> String {
         { line in
             let words = line.split(whereSeparator: { $0 == " " || $0 == "\t" }).map { $0.lowercased() }
             switch words {
@@ -145,10 +147,14 @@ enum ControlSocket {
             case ["help"]:
                 return "commands: ping, status, status json, data, stats, help\n"
             case ["status"]:
-                return StatusReport(await snapshot(), daemon: daemon).text()
+                var report = StatusReport(await snapshot(), daemon: daemon)
+                report.virtualServers = await virtualServers()
+                return report.text()
             case ["status", "json"]:
                 do {
-                    return try StatusReport(await snapshot(), daemon: daemon).json()
+                    var report = StatusReport(await snapshot(), daemon: daemon)
+                    report.virtualServers = await virtualServers()
+                    return try report.json()
                 } catch {
                     return "error: cannot encode the status: \(error)\n"
                 }

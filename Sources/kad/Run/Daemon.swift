@@ -1,5 +1,6 @@
 import ConfigDSL
 import Dispatch
+import IPVSControl
 import Foundation
 import Logging
 import NetLinux
@@ -19,6 +20,8 @@ struct DaemonOptions: Sendable {
     var metrics: String?
     /// `-V/--dont-release-vrrp`.
     var keepOnStop = false
+    /// `-I/--dont-release-ipvs`.
+    var keepIPVSOnStop = false
 }
 
 /// The running daemon: VRRPCore's runner over NetLinux's adapters, fed by the link monitor and
@@ -49,6 +52,8 @@ final class Daemon: @unchecked Sendable {
     let info: DaemonInfo
     let metrics = DaemonMetrics()
     var control: ControlServer?
+    /// The IPVS side, when the configuration has virtual servers (see DaemonLVS.swift).
+    let lvsBox = Mutex<LVSController?>(nil)
     var metricsServer: MetricsServer?
     /// The notifier in force (replaced by a reload that changes the FIFOs).
     let notifierBox = Mutex<Notifier?>(nil)
@@ -176,13 +181,16 @@ final class Daemon: @unchecked Sendable {
     }
 
     func start() async throws {
-        logger.info("Starting kad \(Kad.configuration.version) with \(options.configFile): \(configuration.vrrp.routers.count) VRRP instance(s)")
+        logger.info("Starting kad \(Kad.configuration.version) with \(options.configFile): \(configuration.vrrp.routers.count) VRRP instance(s), \(configuration.lvs.virtualServers.count) virtual server(s)")
         // The listening sockets first: a daemon that cannot have them must not touch the network
         // (another daemon may be running this very configuration).
         let runner = self.runner
         do {
             control = try await ControlServer.start(path: options.controlSocket,
-                                                    handler: ControlSocket.handler(daemon: info) { await runner.snapshot() })
+                                                    handler: ControlSocket.handler(daemon: info, snapshot: { await runner.snapshot() },
+                                                                                   virtualServers: { [weak self] in
+                                                                                       await self?.lvsBox.withLock { $0 }?.status()
+                                                                                   }))
         } catch {
             throw DaemonError("control socket \(options.controlSocket): \(error)")
         }
@@ -190,9 +198,9 @@ final class Daemon: @unchecked Sendable {
             let endpoint = try MetricsEndpoint(parsing: text)
             let metrics = self.metrics
             do {
-                metricsServer = try await MetricsServer.start(endpoint) {
+                metricsServer = try await MetricsServer.start(endpoint) { [weak self] in
                     metrics.update(await runner.snapshot())
-                    return metrics.exposition()
+                    return metrics.exposition() + (await self?.lvsBox.withLock { $0 }?.metricsText() ?? "")
                 }
             } catch {
                 throw DaemonError("--metrics \(text): cannot listen: \(error)")
@@ -205,6 +213,12 @@ final class Daemon: @unchecked Sendable {
             notifierBox.withLock { $0 = notifier }
         } catch {
             throw DaemonError("\(error)")
+        }
+        // IPVS before anything changes: a kernel without ip_vs must not leave a half-started daemon.
+        if !configuration.lvs.virtualServers.isEmpty {
+            lvsBox.withLock { $0 = nil }
+            let controller = try Self.openLVS(logger: logger)
+            lvsBox.withLock { $0 = controller }
         }
         networkTouched = true
         try updateVirtualMACs(configuration.vrrp.virtualMACs, strict: true)
@@ -236,6 +250,16 @@ final class Daemon: @unchecked Sendable {
         try updateTrackers(configuration)
         runner.submit(.startup)
         runnerTask = Task { await runner.run() }
+        if let lvs = lvsBox.withLock({ $0 }) { await lvs.start(configuration.lvs) }
+    }
+
+    /// Opens the IPVS generic netlink family (loading ip_vs if needed) for the LVS controller.
+    static func openLVS(logger: Logger) throws -> LVSController {
+        do {
+            return LVSController(client: try IPVSClient(), logger: logger)
+        } catch {
+            throw DaemonError("virtual_server needs IPVS, which kad cannot use (is the ip_vs kernel module available?): \(error)")
+        }
     }
 
     /// Creates the VMACs `wanted` names that do not exist yet (a leftover of an earlier run is
@@ -558,6 +582,17 @@ final class Daemon: @unchecked Sendable {
                 logger.error("notify FIFO: \(error); notifications are off until the next successful reload")
             }
         }
+        if let lvs = lvsBox.withLock({ $0 }) {
+            await lvs.reload(next.lvs)
+        } else if !next.lvs.virtualServers.isEmpty {
+            do {
+                let lvs = try Self.openLVS(logger: logger)
+                lvsBox.withLock { $0 = lvs }
+                await lvs.start(next.lvs)
+            } catch {
+                logger.error("\(error); the virtual servers are not run")
+            }
+        }
         let before = configuration
         configuration = next
         logger.info("Reload finished: \(next.vrrp.routers.count) VRRP instance(s) (was \(before.vrrp.routers.count))")
@@ -591,6 +626,7 @@ final class Daemon: @unchecked Sendable {
             await runnerTask.value
         }
         await eventTask?.value
+        if let lvs = lvsBox.withLock({ $0 }) { await lvs.stop(keep: options.keepIPVSOnStop) }
         for (_, t) in scriptTrackers { await t.trackers.stop() }
         for (_, t) in fileTrackers { await t.trackers.stop() }
         if let notifier = notifierBox.withLock({ $0 }) { await notifier.finish() }

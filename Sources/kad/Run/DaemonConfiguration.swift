@@ -22,6 +22,8 @@ struct DaemonConfiguration: Sendable {
     var scriptTrackers: ScriptTrackerPlan
     /// The `track_file`s in use.
     var fileTrackers: FileTrackerPlan
+    /// The virtual servers, real servers and checkers (empty with `-P`).
+    var lvs: LVSTranslation.Result
 
     /// Why a file cannot be run: each line is a located diagnostic or a refusal naming the keyword.
     struct Refusal: Error, Sendable, CustomStringConvertible {
@@ -36,6 +38,8 @@ struct DaemonConfiguration: Sendable {
         var configID: String?
         /// `-P/--vrrp`: VRRP only; LVS blocks are ignored with a warning.
         var vrrpOnly = false
+        /// `-C/--check`: the checkers only; VRRP blocks are ignored with a warning.
+        var checkersOnly = false
     }
 
     /// Reads, validates and translates the file at `path`.
@@ -62,15 +66,26 @@ struct DaemonConfiguration: Sendable {
         var problems: [String] = []
 
         let hasLVS = !model.virtualServers.isEmpty || !model.virtualServerGroups.isEmpty
-        if hasLVS {
-            if scope.vrrpOnly {
-                warnings.append("virtual_server blocks are ignored: -P/--vrrp runs only VRRP")
-            } else {
-                problems.append("virtual_server: IPVS and health checkers are not supported yet; run with -P/--vrrp to run only the VRRP part of this file")
+        if hasLVS && scope.vrrpOnly {
+            warnings.append("virtual_server blocks are ignored: -P/--vrrp runs only VRRP")
+        }
+        // -C: the VRRP side (instances, sync groups, static items, vrrp_scripts) is not run.
+        var vrrpModel = model
+        if scope.checkersOnly {
+            if !model.vrrpInstances.isEmpty || !model.syncGroups.isEmpty || !model.staticIPAddresses.isEmpty
+                || !model.staticRoutes.isEmpty || !model.staticRules.isEmpty {
+                warnings.append("vrrp_instance, vrrp_sync_group and static_* blocks are ignored: -C/--check runs only the checkers")
             }
+            vrrpModel.vrrpInstances = []
+            vrrpModel.syncGroups = []
+            vrrpModel.staticIPAddresses = []
+            vrrpModel.staticRoutes = []
+            vrrpModel.staticRules = []
+            vrrpModel.vrrpScripts = []
+            vrrpModel.trackFiles = []
         }
 
-        let vrrp = VRRPTranslation.translate(model, primaryAddress: primaryAddress)
+        let vrrp = VRRPTranslation.translate(vrrpModel, primaryAddress: primaryAddress)
         problems += vrrp.problems.map(\.description)
         for r in vrrp.routers {
             for t in r.trackers where t.object.kind == .process {
@@ -79,20 +94,23 @@ struct DaemonConfiguration: Sendable {
         }
         // Scripts: every command parsed, found and checked now, not when it first runs.
         var scripts = ScriptPreparer(globalDefs: model.globalDefs)
-        let notify = NotifyPlan(config: model, scripts: &scripts)
-        let scriptTrackers = ScriptTrackerPlan(config: model, scripts: &scripts)
-        let fileTrackers = FileTrackerPlan(config: model)
+        let notify = NotifyPlan(config: vrrpModel, scripts: &scripts)
+        let scriptTrackers = ScriptTrackerPlan(config: vrrpModel, scripts: &scripts)
+        let fileTrackers = FileTrackerPlan(config: vrrpModel)
+        let lvs = scope.vrrpOnly ? LVSTranslation.Result() : LVSTranslation.translate(model, scripts: &scripts)
+        problems += lvs.problems.map(\.description)
+        warnings += lvs.warnings
         problems += scripts.problems.map(\.description) + fileTrackers.problems.map(\.description)
         warnings += scripts.warnings
         if !problems.isEmpty {
             problems.append("\(path): kad cannot run this configuration (\(problems.count) problem\(problems.count == 1 ? "" : "s") above)")
             return .failure(Refusal(exitStatus: 2, lines: problems))
         }
-        if vrrp.routers.isEmpty {
-            warnings.append("\(path): no vrrp_instance: nothing to run until a reload adds one")
+        if vrrp.routers.isEmpty && lvs.virtualServers.isEmpty {
+            warnings.append("\(path): no vrrp_instance\(scope.vrrpOnly ? "" : " and no virtual_server"): nothing to run until a reload adds one")
         }
         return .success(DaemonConfiguration(model: model, vrrp: vrrp, warnings: warnings, notify: notify,
-                                            scriptTrackers: scriptTrackers, fileTrackers: fileTrackers))
+                                            scriptTrackers: scriptTrackers, fileTrackers: fileTrackers, lvs: lvs))
     }
 
     /// Every script the configuration runs.
@@ -100,7 +118,7 @@ struct DaemonConfiguration: Sendable {
         var out: [Script] = scriptTrackers.trackers.map(\.script) + notify.fifos.compactMap(\.reader)
         for t in notify.instances.values { out += t.scripts }
         for t in notify.groups.values { out += t.scripts }
-        return out
+        return out + lvs.scripts
     }
 
     /// What the daemon must keep once started: CAP_NET_ADMIN and CAP_NET_RAW; CAP_SETUID,

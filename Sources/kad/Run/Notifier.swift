@@ -216,7 +216,7 @@ struct ScriptPreparer {
 
     /// `vrrp_instance VI_1: notify_master`, as problems print the place.
     static func describe(_ owner: String?, _ keyword: String) -> String {
-        (owner.map { $0.hasPrefix("vrrp_") ? "\($0): " : "vrrp_instance \($0): " } ?? "") + keyword
+        (owner.map { $0.hasPrefix("vrrp_") || $0.hasPrefix("virtual_server") ? "\($0): " : "vrrp_instance \($0): " } ?? "") + keyword
     }
 }
 

@@ -44,8 +44,11 @@ struct Run: AsyncParsableCommand {
     @Flag(name: [.customShort("P"), .customLong("vrrp")], help: "Run only VRRP (virtual_server blocks are ignored).")
     var vrrpOnly = false
 
-    @Flag(name: [.customShort("C"), .customLong("check")], help: "Run only the health checkers (not supported yet).")
+    @Flag(name: [.customShort("C"), .customLong("check")], help: "Run only the health checkers and IPVS (vrrp_instance blocks are ignored).")
     var checkOnly = false
+
+    @Flag(name: [.customShort("I"), .customLong("dont-release-ipvs")], help: "Leave the IPVS virtual servers in place at stop.")
+    var dontReleaseIPVS = false
 
     @Flag(name: [.customShort("X"), .customLong("release-vips")], help: "Release the virtual addresses at stop (kad always does unless -V).")
     var releaseVIPs = false
@@ -79,17 +82,14 @@ struct Run: AsyncParsableCommand {
         DaemonLogging.bootstrap(console: logConsole, detail: logDetail,
                                 facility: DaemonLogging.facility(logFacility) ?? LOG_DAEMON, ident: ident)
         let logger = Logger(label: "kad")
-        if checkOnly {
-            logger.critical("-C/--check: the health checkers (virtual_server) are not supported yet")
-            throw ExitCode(1)
-        }
         var options = DaemonOptions()
         options.configFile = file
-        options.scope = DaemonConfiguration.Scope(configID: configID, vrrpOnly: vrrpOnly)
+        options.scope = DaemonConfiguration.Scope(configID: configID, vrrpOnly: vrrpOnly, checkersOnly: checkOnly)
         options.pidFile = pidFile
         options.controlSocket = controlSocket
         options.metrics = metrics
         options.keepOnStop = dontRelease
+        options.keepIPVSOnStop = dontReleaseIPVS
         let status = await Daemon.main(options: options, logger: logger)
         if status != 0 { throw ExitCode(status) }
     }

@@ -56,6 +56,44 @@ struct StatusReport: Codable, Sendable, Hashable {
     var unroutedDrops: [String: UInt64]
     /// How punctually the runner's timers fired.
     var timers: Timers
+    /// The IPVS virtual servers (absent when the daemon runs none).
+    var virtualServers: [VirtualServer]?
+
+    /// One `virtual_server` as the checkers see it.
+    struct VirtualServer: Codable, Sendable, Hashable {
+        /// `TCP 192.0.2.10 80`, `FWM 5`, `TCP group web`.
+        var name: String
+        /// The IPVS services, in ipvsadm's words (`TCP 192.0.2.10:80`).
+        var services: [String]
+        var hasQuorum: Bool
+        /// The sum of the weights of the real servers that are up.
+        var liveWeight: Int
+        var quorum: Int
+        var hysteresis: Int
+        var sorryServer: String?
+        /// Whether the sorry server is in service (quorum lost).
+        var sorryServerActive: Bool
+        var realServers: [RealServer]
+    }
+
+    /// One `real_server`.
+    struct RealServer: Codable, Sendable, Hashable {
+        /// `198.51.100.2:80`.
+        var address: String
+        /// Whether all its checkers are up.
+        var up: Bool
+        /// Its current weight (configured, or set by a dynamic checker).
+        var weight: Int
+        var configuredWeight: Int
+        /// Its weight in the IPVS table (nil: not in it).
+        var ipvsWeight: Int?
+        /// The checker keywords.
+        var checkers: [String]
+        /// What caused the last verdict.
+        var lastCause: String?
+        var checkAttempts: UInt64
+        var checkFailures: UInt64
+    }
 
     /// The daemon process.
     struct Daemon: Codable, Sendable, Hashable {
@@ -273,6 +311,19 @@ struct StatusReport: Codable, Sendable, Hashable {
         if unrouted > 0 {
             out += "unrouted drops \(unrouted): "
                 + unroutedDrops.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ") + "\n"
+        }
+        for vs in virtualServers ?? [] {
+            var line = "virtual server \(vs.name)  \(vs.hasQuorum ? "quorum" : "NO QUORUM")  live weight \(vs.liveWeight)/\(vs.quorum)"
+            if vs.hysteresis > 0 { line += " ±\(vs.hysteresis)" }
+            if let sorry = vs.sorryServer { line += "  sorry \(sorry)\(vs.sorryServerActive ? " IN SERVICE" : "")" }
+            out += line + "\n"
+            for rs in vs.realServers {
+                out += "  real server \(rs.address)  \(rs.up ? "UP" : "DOWN")  weight \(rs.ipvsWeight.map(String.init) ?? "-")"
+                    + (rs.weight != rs.configuredWeight ? " (dynamic \(rs.weight))" : "")
+                    + "  checks \(rs.checkAttempts) failed \(rs.checkFailures)"
+                    + (rs.checkers.isEmpty ? "" : "  " + rs.checkers.joined(separator: ","))
+                    + (rs.up ? "" : rs.lastCause.map { "  (\($0))" } ?? "") + "\n"
+            }
         }
         out += "timers: \(timers.wakeUps) wake-ups, \(timers.lateWakeUps) late, worst "
             + String(format: "%.3f ms", timers.maximumLatenessSeconds * 1000) + "\n"

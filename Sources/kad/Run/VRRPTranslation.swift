@@ -67,7 +67,7 @@ struct VRRPTranslation {
         var message: String
 
         var description: String {
-            (instance.map { $0.hasPrefix("vrrp_") ? "\($0): " : "vrrp_instance \($0): " } ?? "") + "\(keyword): \(message)"
+            (instance.map { $0.hasPrefix("vrrp_") || $0.hasPrefix("virtual_server") ? "\($0): " : "vrrp_instance \($0): " } ?? "") + "\(keyword): \(message)"
         }
     }
 

@@ -1,0 +1,407 @@
+import Foundation
+import IPVSControl
+import Logging
+import NetLinux
+import Synchronization
+
+/// The IPVS side of the daemon (keepalived's checker process): the real-server checkers, the
+/// quorum / sorry-server policy of each virtual server, and the reconciler that keeps the
+/// kernel's table in line with them.
+///
+/// - At ``start()``: `lvs_flush` if asked, every virtual server put in the table as its initial
+///   verdicts say (all real servers up, those with `alpha` down), then one checker scheduler per
+///   real server. Checkers run on NIO's event loops and their own tasks, never the VRRP runner's.
+/// - A verdict that changes a real server's up/down or weight updates its virtual server's
+///   policy state, reconciles only that virtual server's services, runs `notify_up` /
+///   `notify_down`, and `quorum_up` / `quorum_down` when quorum changes.
+/// - Every ``repairInterval`` the whole managed table is reconciled: edits made from outside
+///   (`ipvsadm -d`, `-e`) are undone.
+/// - ``reload(_:)`` keeps the checker state of the real servers that stay with the same checkers
+///   and weight, starts the new ones, stops the removed ones, and applies the minimal plan.
+/// - ``stop(keep:)``: checkers stopped, `omega` notifies, then the managed services removed
+///   (kept with `-I`, the whole table flushed with `lvs_flush_on_stop`).
+actor LVSController {
+    /// How often outside edits of the table are repaired.
+    static let repairInterval: Duration = .seconds(5)
+
+    /// A real server's running checkers.
+    final class Checkers: Sendable {
+        let checkers: [LVSTranslation.Checker]
+        let weight: UInt32
+        let scheduler: HealthCheckScheduler<ContinuousClock>
+        let counters: [CheckerCounters]
+        let task = Mutex<Task<Void, Never>?>(nil)
+        init(checkers: [LVSTranslation.Checker], weight: UInt32, scheduler: HealthCheckScheduler<ContinuousClock>,
+             counters: [CheckerCounters]) {
+            self.checkers = checkers
+            self.weight = weight
+            self.scheduler = scheduler
+            self.counters = counters
+        }
+        func stop() {
+            scheduler.stop()
+            task.withLock { $0?.cancel() }
+        }
+    }
+
+    struct Server {
+        var plan: LVSTranslation.VirtualServerPlan
+        var state: IPVSVirtualServerPolicy.State
+        var checkers: [IPVSDestinationKey: Checkers]
+        /// The last cause reported for each real server.
+        var causes: [IPVSDestinationKey: String] = [:]
+    }
+
+    let logger: Logger
+    private var reconciler: IPVSReconciler<IPVSClient>
+    private var servers: [Server] = []
+    private var stopMode: LVSTranslation.StopMode
+    private let scripts: ScriptRunner
+    private var repairTask: Task<Void, Never>?
+    private var scriptTasks: [Task<Void, Never>] = []
+    private var stopped = false
+
+    init(client: IPVSClient, logger: Logger) {
+        self.logger = logger
+        reconciler = IPVSReconciler(kernel: client)
+        stopMode = .removeOwned
+        scripts = ScriptRunner { [logger] event in
+            if case .timedOut = event.kind { logger.warning("\(event)") }
+        }
+    }
+
+    // MARK: - Start
+
+    func start(_ plan: LVSTranslation.Result) {
+        stopMode = plan.stopMode
+        if plan.flushAtStart {
+            do {
+                try reconciler.kernel.flush()
+                logger.info("IPVS: table flushed (lvs_flush)")
+            } catch {
+                logger.error("IPVS: lvs_flush: \(error)")
+            }
+        }
+        servers = plan.virtualServers.map { Server(plan: $0, state: $0.initialState, checkers: [:]) }
+        for s in servers where !s.state.hasQuorum {
+            logger.warning("IPVS: \(s.plan.id): no quorum at start (live weight \(s.plan.policy.liveWeight(s.state)), quorum \(s.plan.policy.quorum))")
+        }
+        rebuildDesired()
+        reconcileAll(reason: "start")
+        for i in servers.indices { startCheckers(server: i) }
+        repairTask = Task { [weak self] in
+            while !Task.isCancelled {
+                try? await Task.sleep(for: Self.repairInterval)
+                if Task.isCancelled { return }
+                await self?.repair()
+            }
+        }
+    }
+
+    private func startCheckers(server i: Int) {
+        let id = servers[i].plan.id
+        for rs in servers[i].plan.realServers where servers[i].checkers[rs.key] == nil {
+            let c = makeCheckers(rs, vs: id)
+            servers[i].checkers[rs.key] = c
+            let key = rs.key
+            c.task.withLock { t in
+                t = Task { [weak self] in
+                    for await v in c.scheduler.verdicts { await self?.verdict(v, vs: id, rs: key, from: c) }
+                }
+            }
+            c.scheduler.start()
+        }
+    }
+
+    private func makeCheckers(_ rs: LVSTranslation.RealServerPlan, vs: String) -> Checkers {
+        let counters = rs.checkers.map { _ in CheckerCounters() }
+        let specs = zip(rs.checkers, counters).map { c, counter in
+            RealServerChecks.Checker(CountingCheck(inner: c.spec.make(runner: scripts), counters: counter), timing: c.timing)
+        }
+        let log = logger
+        let scheduler = HealthCheckScheduler(
+            realServers: [RealServerChecks(id: "\(rs.key)", weight: Int(rs.destination.weight), checkers: specs)],
+            clock: ContinuousClock(), log: { event in
+                switch event.kind {
+                case .attemptFailed: log.info("IPVS: \(vs): \(event)")
+                default: log.info("IPVS: \(vs): \(event)")
+                }
+            })
+        return Checkers(checkers: rs.checkers, weight: rs.destination.weight, scheduler: scheduler, counters: counters)
+    }
+
+    // MARK: - Verdicts
+
+    func verdict(_ v: RealServerVerdict, vs id: String, rs key: IPVSDestinationKey, from source: Checkers) {
+        guard !stopped, let i = servers.firstIndex(where: { $0.plan.id == id }),
+              servers[i].checkers[key] === source,
+              let rs = servers[i].plan.realServers.first(where: { $0.key == key }) else { return }
+        servers[i].causes[key] = v.cause
+        let policy = servers[i].plan.policy
+        let before = policy.status(of: .init(rs.destination), in: servers[i].state)
+        let weight = UInt32(clamping: max(0, v.weight))
+        guard before.up != v.isUp || before.weight != weight else { return }
+        let transition = policy.update(&servers[i].state, key, up: v.isUp, weight: weight)
+        if before.up != v.isUp {
+            logger.info("IPVS: \(id): real server \(key) is \(v.isUp ? "up" : "down") (\(v.cause))")
+            if let s = v.isUp ? rs.notifyUp : rs.notifyDown { run(s) }
+        } else {
+            logger.info("IPVS: \(id): real server \(key) weight \(before.weight) → \(weight)")
+        }
+        quorumChanged(transition, plan: servers[i].plan, state: servers[i].state)
+        for key in servers[i].plan.serviceKeys {
+            reconciler.desired.setDestinations(policy.destinations(servers[i].state), of: key)
+        }
+        report(try? reconciler.reconcile(servers[i].plan.serviceKeys), reading: servers[i].plan.serviceKeys)
+    }
+
+    private func quorumChanged(_ transition: IPVSVirtualServerPolicy.QuorumTransition?, plan: LVSTranslation.VirtualServerPlan,
+                               state: IPVSVirtualServerPolicy.State) {
+        guard let transition else { return }
+        let live = plan.policy.liveWeight(state)
+        switch transition {
+        case .lost:
+            let sorry = plan.policy.sorryServer.map { ", sorry server \($0.key) in service" } ?? ""
+            logger.warning("IPVS: \(plan.id): quorum lost (live weight \(live), quorum \(plan.policy.quorum), hysteresis \(plan.policy.hysteresis))\(sorry)")
+            if let s = plan.quorumDown { run(s) }
+        case .regained:
+            logger.info("IPVS: \(plan.id): quorum regained (live weight \(live))")
+            if let s = plan.quorumUp { run(s) }
+        }
+    }
+
+    private func run(_ script: Script) {
+        let runner = scripts, log = logger
+        scriptTasks.removeAll { $0.isCancelled }
+        scriptTasks.append(Task {
+            do {
+                let result = try await runner.run(script, timeout: .seconds(30))
+                if !result.succeeded { log.warning("\(script.name): \(result)") }
+            } catch {
+                log.error("\(script.name): \(error)")
+            }
+        })
+    }
+
+    // MARK: - Table
+
+    private func rebuildDesired() {
+        var desired = IPVSDesiredState()
+        for s in servers {
+            let destinations = s.plan.policy.destinations(s.state)
+            for service in s.plan.services { desired.set(IPVSDesiredService(service, destinations: destinations)) }
+        }
+        reconciler.desired = desired
+    }
+
+    private func reconcileAll(reason: String) {
+        do {
+            let r = try reconciler.reconcile()
+            report(r, reading: nil)
+        } catch {
+            logger.error("IPVS (\(reason)): cannot read the table: \(error)")
+        }
+    }
+
+    private func report(_ r: IPVSReconcileReport?, reading keys: [IPVSService.Key]?) {
+        guard let r else {
+            logger.error("IPVS: cannot read the table\(keys.map { " for \($0.map(\.description).joined(separator: ", "))" } ?? "")")
+            return
+        }
+        for change in r.applied { logger.info("IPVS: \(change)") }
+        for failure in r.failures { logger.error("IPVS: \(failure)") }
+    }
+
+    /// Reconciles the whole managed table (the periodic repair).
+    func repair() {
+        guard !stopped else { return }
+        do {
+            let r = try reconciler.reconcile()
+            if r.changedAnything || !r.failures.isEmpty {
+                logger.warning("IPVS: the table differed from the configuration (changed from outside?); \(r.applied.count) change(s) applied")
+            }
+            report(r, reading: nil)
+        } catch {
+            logger.error("IPVS: cannot read the table: \(error)")
+        }
+    }
+
+    // MARK: - Reload
+
+    func reload(_ plan: LVSTranslation.Result) {
+        guard !stopped else { return }
+        stopMode = plan.stopMode
+        var next: [Server] = []
+        var kept: Set<ObjectIdentifier> = []
+        for p in plan.virtualServers {
+            let old = servers.first { $0.plan.id == p.id }
+            var state = IPVSVirtualServerPolicy.State(hasQuorum: old?.state.hasQuorum ?? p.initialState.hasQuorum)
+            var checkers: [IPVSDestinationKey: Checkers] = [:]
+            var causes: [IPVSDestinationKey: String] = [:]
+            for rs in p.realServers {
+                if let o = old, let c = o.checkers[rs.key], c.checkers == rs.checkers, c.weight == rs.destination.weight,
+                   let status = o.state.realServers[rs.key] {
+                    checkers[rs.key] = c
+                    kept.insert(ObjectIdentifier(c))
+                    state.realServers[rs.key] = status
+                    causes[rs.key] = o.causes[rs.key]
+                } else {
+                    state.realServers[rs.key] = .init(up: rs.startsUp, weight: rs.destination.weight)
+                }
+            }
+            let transition = p.policy.reevaluate(&state)
+            next.append(Server(plan: p, state: state, checkers: checkers, causes: causes))
+            if old != nil { quorumChanged(transition, plan: p, state: state) }
+        }
+        for s in servers {
+            for (_, c) in s.checkers where !kept.contains(ObjectIdentifier(c)) { c.stop() }
+        }
+        let before = servers.count
+        servers = next
+        rebuildDesired()
+        reconcileAll(reason: "reload")
+        for i in servers.indices { startCheckers(server: i) }
+        logger.info("IPVS: reload finished: \(servers.count) virtual server(s) (was \(before)), \(kept.count) real server(s) kept their checker state")
+    }
+
+    // MARK: - Stop
+
+    /// Stops the checkers, runs the `omega` notifies, and removes the managed services
+    /// (`keep`: `-I`, leaves the table as it is).
+    func stop(keep: Bool) async {
+        stopped = true
+        repairTask?.cancel()
+        for s in servers { for (_, c) in s.checkers { c.stop() } }
+        for s in servers where s.plan.omega {
+            for rs in s.plan.realServers where s.plan.policy.status(of: .init(rs.destination), in: s.state).up {
+                if let n = rs.notifyDown { run(n) }
+            }
+            if s.state.hasQuorum, let q = s.plan.quorumDown { run(q) }
+        }
+        let r: IPVSReconcileReport
+        if keep {
+            r = reconciler.shutdown(.keep)
+            logger.info("IPVS: services left in place (-I/--dont-release-ipvs)")
+        } else if stopMode == .flush {
+            r = reconciler.shutdown(.flush)
+            logger.info("IPVS: table flushed (lvs_flush_on_stop)")
+        } else {
+            r = reconciler.shutdown(.removeOwned)
+        }
+        report(r, reading: nil)
+        if let e = r.flushError { logger.error("IPVS: flush: \(e)") }
+        // Scripts get a short grace period (omega's notify_down must be able to run).
+        let tasks = scriptTasks
+        let done = Atomic<Bool>(false)
+        let waiter = Task {
+            for t in tasks { await t.value }
+            done.store(true, ordering: .relaxed)
+        }
+        let deadline = ContinuousClock.now + .seconds(2)
+        while !done.load(ordering: .relaxed), ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        waiter.cancel()
+    }
+
+    // MARK: - Status
+
+    func status() -> [StatusReport.VirtualServer] {
+        servers.map { s in
+            let p = s.plan
+            let live = p.policy.liveWeight(s.state)
+            let sorryActive = !s.state.hasQuorum && p.policy.sorryServer != nil
+            let rss = p.realServers.map { rs -> StatusReport.RealServer in
+                let st = p.policy.status(of: .init(rs.destination, inhibitOnFailure: rs.inhibitOnFailure), in: s.state)
+                let inTable = p.policy.destinations(s.state).first { $0.key == rs.key }
+                let counters = s.checkers[rs.key]?.counters ?? []
+                return StatusReport.RealServer(
+                    address: "\(rs.key)", up: st.up, weight: Int(st.weight), configuredWeight: Int(rs.destination.weight),
+                    ipvsWeight: inTable.map { Int($0.weight) }, checkers: rs.checkers.map { $0.spec.keyword },
+                    lastCause: s.causes[rs.key], checkAttempts: counters.reduce(0) { $0 + $1.attempts },
+                    checkFailures: counters.reduce(0) { $0 + $1.failures })
+            }
+            return StatusReport.VirtualServer(
+                name: p.id, services: p.services.map { "\($0.key)" }, hasQuorum: s.state.hasQuorum, liveWeight: Int(live),
+                quorum: Int(p.policy.quorum), hysteresis: Int(p.policy.hysteresis),
+                sorryServer: p.policy.sorryServer.map { "\($0.key)" }, sorryServerActive: sorryActive, realServers: rss)
+        }
+    }
+
+    /// The LVS metric families, in Prometheus text format.
+    func metricsText() -> String {
+        LVSMetrics.exposition(status())
+    }
+}
+
+/// Attempts and failures of one checker.
+final class CheckerCounters: Sendable {
+    private let value = Mutex<(attempts: UInt64, failures: UInt64)>((0, 0))
+    var attempts: UInt64 { value.withLock { $0.attempts } }
+    var failures: UInt64 { value.withLock { $0.failures } }
+    func record(success: Bool) { value.withLock { $0.attempts += 1; if !success { $0.failures += 1 } } }
+}
+
+/// A checker that counts its attempts.
+struct CountingCheck: HealthCheck {
+    let inner: any HealthCheck
+    let counters: CheckerCounters
+    var name: String { inner.name }
+    func check() async -> IPVSControl.CheckResult {
+        let r = await inner.check()
+        counters.record(success: r.isSuccess)
+        return r
+    }
+}
+
+extension LVSTranslation.CheckSpec {
+    /// The block keyword.
+    var keyword: String {
+        switch self {
+        case .tcp: "TCP_CHECK"
+        case .http(_, _, _, _, _, let tls): tls == nil ? "HTTP_GET" : "SSL_GET"
+        case .smtp: "SMTP_CHECK"
+        case .dns: "DNS_CHECK"
+        case .udp: "UDP_CHECK"
+        case .misc: "MISC_CHECK"
+        case .file: "FILE_CHECK"
+        }
+    }
+}
+
+/// The LVS metrics, written as Prometheus text (they change with reloads and are few, so they
+/// are rendered from the status at each scrape instead of living in the registry).
+enum LVSMetrics {
+    static func exposition(_ servers: [StatusReport.VirtualServer]) -> String {
+        var out = ""
+        func family(_ name: String, _ type: String, _ help: String, _ samples: [(String, String)]) {
+            guard !samples.isEmpty else { return }
+            out += "# HELP \(name) \(help)\n# TYPE \(name) \(type)\n"
+            for (labels, value) in samples { out += "\(name){\(labels)} \(value)\n" }
+        }
+        func esc(_ s: String) -> String {
+            s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
+        }
+        var up: [(String, String)] = [], weight: [(String, String)] = [], attempts: [(String, String)] = []
+        var failures: [(String, String)] = [], quorum: [(String, String)] = [], live: [(String, String)] = []
+        for vs in servers {
+            let v = "virtual_server=\"\(esc(vs.name))\""
+            quorum.append((v, vs.hasQuorum ? "1" : "0"))
+            live.append((v, "\(vs.liveWeight)"))
+            for rs in vs.realServers {
+                let l = "\(v),real_server=\"\(esc(rs.address))\""
+                up.append((l, rs.up ? "1" : "0"))
+                weight.append((l, "\(rs.ipvsWeight ?? -1)"))
+                attempts.append((l, "\(rs.checkAttempts)"))
+                failures.append((l, "\(rs.checkFailures)"))
+            }
+        }
+        family("kad_lvs_real_server_up", "gauge", "1 when every checker of the real server is up.", up)
+        family("kad_lvs_real_server_weight", "gauge", "The real server's weight in IPVS (-1: not in the table).", weight)
+        family("kad_lvs_checker_attempts_total", "counter", "Checker attempts of the real server's checkers.", attempts)
+        family("kad_lvs_checker_failures_total", "counter", "Failed checker attempts of the real server's checkers.", failures)
+        family("kad_lvs_quorum", "gauge", "1 while the virtual server has quorum.", quorum)
+        family("kad_lvs_live_weight", "gauge", "The sum of the weights of the real servers that are up.", live)
+        return out
+    }
+}

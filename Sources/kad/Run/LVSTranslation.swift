@@ -1,0 +1,427 @@
+import ConfigDSL
+import IPVSControl
+import NetLinux
+import VRRPCore
+
+/// Turns the LVS half of a keepalived configuration (`virtual_server`, `virtual_server_group`,
+/// `real_server`, the checkers, and the `lvs_*` global settings) into what the daemon runs:
+/// IPVS services, real-server policies and checker specifications (keepalived-compat §1.10, §4).
+///
+/// Pure: nothing is opened or started. Checkers are described by ``CheckSpec`` values, which are
+/// `Hashable` so that a reload can tell an unchanged real server (its checker state carries over)
+/// from a changed one; ``CheckSpec/make(runner:)`` builds the runnable checker.
+///
+/// What kad cannot run yet is a ``VRRPTranslation/Problem`` naming the block and the keyword
+/// (`virtual_server 192.0.2.10 80: real_server 198.51.100.2 80: BFD_CHECK: not supported yet`);
+/// the daemon refuses the file, as it does for the VRRP side.
+enum LVSTranslation {
+    /// How one checker attempt is made.
+    enum CheckSpec: Sendable, Hashable {
+        case tcp(CheckerConnection, timeout: Duration)
+        case http(CheckerConnection, timeout: Duration, version: HTTPCheckVersion, virtualhost: String?,
+                  urls: [HTTPURLCheck], tls: TLSCheckOptions?)
+        case smtp(CheckerConnection, timeout: Duration, helo: String?)
+        case dns(CheckerConnection, timeout: Duration, type: UInt16, name: String)
+        case udp(CheckerConnection, timeout: Duration, payload: [UInt8], reply: IPVSControl.UDPCheck.ReplyPattern?,
+                 minimum: Int, maximum: Int)
+        case misc(Script, timeout: Duration, dynamic: Bool)
+        case file(path: String, weight: Int, reverse: Bool, dynamic: Bool, base: Int)
+
+        /// The checker itself (`runner` runs MISC_CHECK scripts).
+        func make(runner: ScriptRunner) -> any HealthCheck {
+            switch self {
+            case let .tcp(c, t): return TCPCheck(connection: c, connectTimeout: t)
+            case let .http(c, t, v, host, urls, tls):
+                return IPVSControl.HTTPCheck(connection: c, connectTimeout: t, version: v, virtualhost: host, urls: urls, tls: tls)
+            case let .smtp(c, t, helo): return IPVSControl.SMTPCheck(connection: c, connectTimeout: t, heloName: helo)
+            case let .dns(c, t, type, name): return IPVSControl.DNSCheck(connection: c, connectTimeout: t, queryType: type, queryName: name)
+            case let .udp(c, t, payload, reply, minimum, maximum):
+                return IPVSControl.UDPCheck(connection: c, connectTimeout: t, payload: payload, requireReply: reply,
+                                            minReplyLength: minimum, maxReplyLength: maximum)
+            case let .misc(script, t, dynamic): return IPVSControl.MiscCheck(script: script, runner: runner, timeout: t, dynamic: dynamic)
+            case let .file(path, weight, reverse, dynamic, base):
+                return IPVSControl.FileCheck(path: path, weight: weight, reverse: reverse, dynamic: dynamic, baseWeight: base)
+            }
+        }
+    }
+
+    /// One checker block: what it does and when.
+    struct Checker: Sendable, Hashable {
+        var spec: CheckSpec
+        var timing: CheckerTiming
+    }
+
+    /// One `real_server`.
+    struct RealServerPlan: Sendable, Hashable {
+        /// The destination at its configured weight, method, thresholds and tunnel.
+        var destination: IPVSDestination
+        var inhibitOnFailure: Bool
+        var checkers: [Checker]
+        var notifyUp: Script?
+        var notifyDown: Script?
+
+        var key: IPVSDestinationKey { destination.key }
+        /// Up at start unless a checker has `alpha`.
+        var startsUp: Bool { !checkers.contains { $0.timing.alpha } }
+    }
+
+    /// One `virtual_server` (with its group expanded).
+    struct VirtualServerPlan: Sendable, Hashable {
+        /// `TCP 192.0.2.10 80`, `FWM 5`, `TCP group web`: unique in a configuration; a reload
+        /// matches virtual servers by it.
+        var id: String
+        /// The IPVS services (one, or one per address of a group).
+        var services: [IPVSService]
+        var policy: IPVSVirtualServerPolicy
+        var realServers: [RealServerPlan]
+        var quorumUp: Script?
+        var quorumDown: Script?
+        /// `omega`: notify_down / quorum_down at shutdown.
+        var omega: Bool
+
+        var serviceKeys: [IPVSService.Key] { services.map(\.key) }
+
+        /// The initial verdicts: each real server up (down with `alpha`) at its configured
+        /// weight, quorum from that live weight.
+        var initialState: IPVSVirtualServerPolicy.State {
+            var state = IPVSVirtualServerPolicy.State()
+            for rs in realServers {
+                state.realServers[rs.key] = .init(up: rs.startsUp, weight: rs.destination.weight)
+            }
+            let live = policy.liveWeight(state)
+            state.hasQuorum = live > 0 && live >= UInt64(policy.quorum)
+            return state
+        }
+    }
+
+    /// What happens to the IPVS table at stop.
+    enum StopMode: Sendable, Hashable {
+        /// keepalived's default: delete the services kad manages.
+        case removeOwned
+        /// `lvs_flush_on_stop`: flush the whole table.
+        case flush
+    }
+
+    struct Result: Sendable {
+        var virtualServers: [VirtualServerPlan] = []
+        var problems: [VRRPTranslation.Problem] = []
+        var warnings: [String] = []
+        /// `lvs_flush`: flush the table at start.
+        var flushAtStart = false
+        var stopMode = StopMode.removeOwned
+
+        /// Every script the LVS side runs (for the capability check).
+        var scripts: [Script] {
+            var out: [Script] = []
+            for vs in virtualServers {
+                out += [vs.quorumUp, vs.quorumDown].compactMap { $0 }
+                for rs in vs.realServers {
+                    out += [rs.notifyUp, rs.notifyDown].compactMap { $0 }
+                    for c in rs.checkers { if case .misc(let s, _, _) = c.spec { out.append(s) } }
+                }
+            }
+            return out
+        }
+    }
+
+    /// Translates the LVS blocks of `config`; scripts are prepared (and their problems recorded)
+    /// by `scripts`, so the file is refused for a bad `notify_up` as for a bad `notify_master`.
+    static func translate(_ config: KeepalivedConfig, scripts: inout ScriptPreparer) -> Result {
+        var t = LVSTranslator(config: config)
+        t.run(&scripts)
+        return t.result
+    }
+
+    static func address(_ a: ConfigDSL.IPAddress) -> VRRPCore.IPAddress {
+        VRRPCore.IPAddress(bytes: a.bytes)!
+    }
+}
+
+private struct LVSTranslator {
+    let config: KeepalivedConfig
+    var result = LVSTranslation.Result()
+
+    init(config: KeepalivedConfig) { self.config = config }
+
+    mutating func refuse(_ owner: String?, _ keyword: String, _ message: String = "not supported yet") {
+        result.problems.append(VRRPTranslation.Problem(instance: owner, keyword: keyword, message: message))
+    }
+
+    mutating func run(_ scripts: inout ScriptPreparer) {
+        let g = config.globalDefs
+        if g.lvsSyncDaemon != nil { refuse(nil, "lvs_sync_daemon") }
+        if g.nftablesIPVS != nil { refuse(nil, "nftables_ipvs") }
+        if g.lvsTimeouts != nil { refuse(nil, "lvs_timeouts") }
+        if g.lvsNotifyFIFO != nil || g.lvsNotifyFIFOScript != nil { refuse(nil, "lvs_notify_fifo") }
+        if let ns = config.netNamespaceIPVS, !ns.isEmpty { refuse(nil, "net_namespace_ipvs") }
+        result.flushAtStart = g.lvsFlush
+        if let words = g.lvsFlushOnStop {
+            // Without a word: flush everything. `VS`: delete only the virtual servers (what kad
+            // does anyway, one DEL_SERVICE each).
+            result.stopMode = words.isEmpty ? .flush : .removeOwned
+        }
+        var seen: Set<String> = []
+        for vs in config.virtualServers {
+            guard let plan = virtualServer(vs, &scripts) else { continue }
+            if !seen.insert(plan.id).inserted {
+                refuse("virtual_server \(vs.address.words.joined(separator: " "))", "virtual_server",
+                       "defined twice (\(plan.id))")
+                continue
+            }
+            result.virtualServers.append(plan)
+        }
+    }
+
+    func owner(_ vs: VirtualServer) -> String { "virtual_server \(vs.address.words.joined(separator: " "))" }
+
+    mutating func virtualServer(_ vs: VirtualServer, _ scripts: inout ScriptPreparer) -> LVSTranslation.VirtualServerPlan? {
+        let owner = owner(vs)
+        let problemsBefore = result.problems.count
+        if vs.haSuspend { refuse(owner, "ha_suspend") }
+        if vs.smtpAlert == true { refuse(owner, "smtp_alert") }
+        guard let scheduler = IPVSScheduler(vs.scheduler.rawValue) else {
+            refuse(owner, "lvs_sched", "unknown scheduler \(vs.scheduler.rawValue)")
+            return nil
+        }
+        let proto: IPVSProtocol = switch vs.serviceProtocol ?? .udp {
+        case .tcp: .tcp
+        case .udp: .udp
+        case .sctp: .sctp
+        }
+        var flags: IPVSServiceFlags = []
+        if vs.ops {
+            if proto == .udp || vs.serviceProtocol == nil { flags.insert(.onePacket) } else {
+                result.warnings.append("\(owner): ops applies to UDP services only; ignored")
+            }
+        }
+        for f in vs.schedulerFlags { flags.insert(IPVSServiceFlags(rawValue: f.ipvsFlag)) }
+
+        // The family of a fwmark service: ip_family, else the first real server's.
+        let firstRS = vs.realServers.first.map { LVSTranslation.address($0.endpoint.address).family }
+        let fwmarkFamily: IPAddressFamily = vs.ipFamily.map { $0 == .inet6 ? .ipv6 : .ipv4 } ?? firstRS ?? .ipv4
+
+        var keys: [IPVSService.Key] = []
+        var vsPort: UInt16 = 0
+        let id: String
+        switch vs.address {
+        case .ip(let e):
+            vsPort = UInt16(clamping: e.port ?? 0)
+            keys = [.address(protocol: proto, address: LVSTranslation.address(e.address), port: vsPort)]
+            id = "\(proto) \(e.words.joined(separator: " "))"
+        case .fwmark(let m):
+            keys = [.firewallMark(UInt32(clamping: m), family: fwmarkFamily)]
+            id = "FWM \(m)" + (fwmarkFamily == .ipv6 ? " IPv6" : "")
+        case .group(let name):
+            id = "\(proto) group \(name)"
+            guard let group = config.virtualServerGroups.first(where: { $0.name == name }) else {
+                refuse(owner, "group", "no virtual_server_group \(name)")
+                return nil
+            }
+            let entries: [IPVSGroupEntry] = group.entries.map { e in
+                switch e {
+                case .address(let a, let p): .address(LVSTranslation.address(a), port: UInt16(clamping: p ?? 0))
+                case .range(let a, let b, let p):
+                    .range(first: LVSTranslation.address(a), last: LVSTranslation.address(b), port: UInt16(clamping: p ?? 0))
+                case .prefix(let a, let n, let p): .prefix(LVSTranslation.address(a), length: n, port: UInt16(clamping: p ?? 0))
+                case .fwmark(let m, let f):
+                    .firewallMark(UInt32(clamping: m), family: f.map { $0 == .inet6 ? .ipv6 : .ipv4 } ?? fwmarkFamily)
+                }
+            }
+            do {
+                keys = try IPVSGroupEntry.serviceKeys(entries, protocol: proto)
+            } catch {
+                refuse(owner, "virtual_server_group \(name)", error.description)
+                return nil
+            }
+            if keys.isEmpty {
+                refuse(owner, "virtual_server_group \(name)", "the group is empty")
+                return nil
+            }
+            vsPort = group.entries.compactMap(\.port).first.map { UInt16(clamping: $0) } ?? 0
+        }
+
+        var services: [IPVSService] = []
+        for key in keys {
+            var s = IPVSService(key, scheduler: scheduler, flags: flags, persistenceEngine: vs.persistenceEngine)
+            if let timeout = vs.persistenceTimeout {
+                s.persistenceTimeout = UInt32(clamping: timeout)
+                if let granularity = vs.persistenceGranularity {
+                    guard let mask = netmask(granularity, family: key.family) else {
+                        refuse(owner, "persistence_granularity", "'\(granularity)' is not a netmask of the service's family")
+                        return nil
+                    }
+                    s.netmask = mask
+                }
+            }
+            services.append(s)
+        }
+
+        var realServers: [LVSTranslation.RealServerPlan] = []
+        for rs in vs.realServers {
+            if let plan = realServer(rs, in: vs, owner: owner, vsPort: vsPort, &scripts) {
+                if realServers.contains(where: { $0.key == plan.key }) {
+                    refuse(owner, "real_server \(rs.endpoint)", "defined twice")
+                    continue
+                }
+                realServers.append(plan)
+            }
+        }
+        var sorry: IPVSDestination?
+        if let e = vs.sorryServer {
+            sorry = IPVSDestination(address: LVSTranslation.address(e.address), port: UInt16(clamping: e.port ?? Int(vsPort)), weight: 1)
+            Self.apply(vs.sorryServerForwarding ?? vs.forwarding, to: &sorry!)
+        }
+        let policy = IPVSVirtualServerPolicy(
+            realServers: realServers.map { .init($0.destination, inhibitOnFailure: $0.inhibitOnFailure) },
+            quorum: UInt32(clamping: vs.quorum), hysteresis: UInt32(clamping: vs.hysteresis),
+            sorryServer: sorry, sorryServerInhibit: vs.sorryServerInhibit)
+        let up = vs.quorumUp.flatMap { scripts.prepare($0, name: "quorum_up \(id)", owner: owner, keyword: "quorum_up") }
+        let down = vs.quorumDown.flatMap { scripts.prepare($0, name: "quorum_down \(id)", owner: owner, keyword: "quorum_down") }
+        guard result.problems.count == problemsBefore else { return nil }
+        return LVSTranslation.VirtualServerPlan(id: id, services: services, policy: policy, realServers: realServers,
+                                                quorumUp: up, quorumDown: down, omega: vs.omega)
+    }
+
+    /// `persistence_granularity`: a dotted IPv4 mask, or a prefix length.
+    func netmask(_ text: String, family: IPAddressFamily) -> IPVSNetmask? {
+        if let n = Int(text) {
+            switch family {
+            case .ipv4: return (1...32).contains(n) ? .ipv4(prefixLength: n) : nil
+            case .ipv6: return (1...128).contains(n) ? .ipv6(prefixLength: UInt8(n)) : nil
+            }
+        }
+        guard family == .ipv4, let a = VRRPCore.IPAddress(text), a.family == .ipv4 else { return nil }
+        return .ipv4(mask: a.ipv4Value)
+    }
+
+    static func apply(_ method: LVSForwardingMethod, to d: inout IPVSDestination) {
+        switch method {
+        case .nat: d.forwarding = .masquerade
+        case .dr: d.forwarding = .directRouting
+        case .tun(let t):
+            d.forwarding = .tunnel
+            switch t.type {
+            case .ipip: d.tunnelType = .ipip
+            case .gue: d.tunnelType = .gue
+            case .gre: d.tunnelType = .gre
+            }
+            d.tunnelPort = UInt16(clamping: t.port ?? 0)
+            switch t.checksum {
+            case .csum?: d.tunnelFlags = .checksum
+            case .remcsum?: d.tunnelFlags = .remoteChecksum
+            case .nocsum?, nil: d.tunnelFlags = []
+            }
+        }
+    }
+
+    mutating func realServer(_ rs: RealServer, in vs: VirtualServer, owner vsOwner: String, vsPort: UInt16,
+                             _ scripts: inout ScriptPreparer) -> LVSTranslation.RealServerPlan? {
+        let owner = "\(vsOwner): real_server \(rs.endpoint)"
+        let before = result.problems.count
+        if rs.smtpAlert == true { refuse(owner, "smtp_alert") }
+        let address = LVSTranslation.address(rs.endpoint.address)
+        let port = UInt16(clamping: rs.endpoint.port ?? Int(vsPort))
+        let weight = rs.effectiveWeight(in: vs)
+        guard weight >= 0 else {
+            refuse(owner, "weight", "must not be negative")
+            return nil
+        }
+        var d = IPVSDestination(address: address, port: port, weight: UInt32(clamping: weight),
+                                upperThreshold: UInt32(clamping: rs.upperThreshold ?? 0),
+                                lowerThreshold: UInt32(clamping: rs.lowerThreshold ?? 0))
+        Self.apply(rs.effectiveForwarding(in: vs), to: &d)
+        var checkers: [LVSTranslation.Checker] = []
+        for (i, c) in rs.checkers.enumerated() {
+            let where_ = "\(owner): \(c.kind.keyword)" + (rs.checkers.count > 1 ? " #\(i + 1)" : "")
+            if let checker = checker(c, rs: rs, vs: vs, address: address, port: port, owner: where_, &scripts) {
+                checkers.append(checker)
+            }
+        }
+        let up = rs.notifyUp.flatMap { scripts.prepare($0, name: "notify_up \(rs.endpoint)", owner: owner, keyword: "notify_up") }
+        let down = rs.notifyDown.flatMap { scripts.prepare($0, name: "notify_down \(rs.endpoint)", owner: owner, keyword: "notify_down") }
+        guard result.problems.count == before else { return nil }
+        return LVSTranslation.RealServerPlan(destination: d, inhibitOnFailure: rs.effectiveInhibitOnFailure(in: vs),
+                                             checkers: checkers, notifyUp: up, notifyDown: down)
+    }
+
+    mutating func checker(_ c: HealthChecker, rs: RealServer, vs: VirtualServer, address: VRRPCore.IPAddress, port: UInt16,
+                          owner: String, _ scripts: inout ScriptPreparer) -> LVSTranslation.Checker? {
+        let r = c.effectiveTiming(realServer: rs, virtualServer: vs)
+        let timing = CheckerTiming(
+            alpha: r.alpha, connectTimeout: CheckerTiming.duration(seconds: r.connectTimeout), retry: r.retry,
+            delayBeforeRetry: CheckerTiming.duration(seconds: r.delayBeforeRetry),
+            warmup: CheckerTiming.duration(seconds: r.warmup), delayLoop: CheckerTiming.duration(seconds: r.delayLoop),
+            logAllFailures: r.logAllFailures ?? config.globalDefs.checkerLogAllFailures)
+        var connection = CheckerConnection(address: c.connection.connectIP.map(LVSTranslation.address) ?? address,
+                                           port: c.connection.connectPort.map { UInt16(clamping: $0) } ?? port)
+        connection.bindAddress = c.connection.bindTo.map(LVSTranslation.address)
+        connection.bindInterface = c.connection.bindInterface
+        connection.bindPort = c.connection.bindPort.map { UInt16(clamping: $0) }
+        connection.fwmark = c.connection.fwmark.map { UInt32(clamping: $0) }
+        let timeout = timing.connectTimeout
+        let spec: LVSTranslation.CheckSpec
+        switch c.kind {
+        case .tcp:
+            spec = .tcp(connection, timeout: timeout)
+        case .http(let h), .ssl(let h):
+            var tls: TLSCheckOptions?
+            if case .ssl = c.kind {
+                if h.tlsCompliant { refuse(owner, "tls_compliant") }
+                let ssl = config.ssl ?? SSLConfig()
+                tls = TLSCheckOptions(enableSNI: h.enableSNI, sniName: h.sniName, certificateFile: ssl.certificate,
+                                      keyFile: ssl.key, keyPassword: ssl.password, caFile: ssl.ca)
+            }
+            if h.fastRecovery { refuse(owner, "fast_recovery") }
+            var urls: [HTTPURLCheck] = []
+            for u in h.urls {
+                if u.regex != nil { refuse(owner, "url regex", "not supported yet (kad has no PCRE2)") }
+                guard let path = u.path else {
+                    refuse(owner, "url", "has no path")
+                    continue
+                }
+                urls.append(HTTPURLCheck(path: path, digest: u.digest, statusCodes: u.statusCodes, virtualhost: u.virtualhost))
+            }
+            if urls.isEmpty { refuse(owner, "url", "\(c.kind.keyword) needs at least one url") }
+            let version: HTTPCheckVersion = switch h.httpVersion {
+            case .http10: .http10
+            case .http10Close: .http10Close
+            case .http11: .http11
+            }
+            spec = .http(connection, timeout: timeout, version: version, virtualhost: h.virtualhost ?? rs.virtualhost ?? vs.virtualhost,
+                         urls: urls, tls: tls)
+        case .smtp(let s):
+            if !s.hosts.isEmpty { refuse(owner, "host", "SMTP_CHECK host {} blocks are not supported yet (use one SMTP_CHECK per server)") }
+            spec = .smtp(connection, timeout: timeout, helo: s.heloName)
+        case .dns(let d):
+            spec = .dns(connection, timeout: timeout, type: d.type.code, name: d.name)
+        case .udp(let u):
+            let reply = u.requireReply.map { IPVSControl.UDPCheck.ReplyPattern(bytes: $0.bytes, mask: $0.mask) }
+            spec = .udp(connection, timeout: timeout, payload: u.payload ?? [], reply: reply,
+                        minimum: u.minReplyLength, maximum: u.maxReplyLength)
+        case .misc(let m):
+            guard let command = m.command else {
+                refuse(owner, "misc_path", "missing")
+                return nil
+            }
+            guard let script = scripts.prepare(command, name: "MISC_CHECK \(command.command)", owner: owner, keyword: "misc_path") else {
+                return nil
+            }
+            let t = m.timeout.map { Duration.seconds($0) } ?? timing.delayLoop
+            spec = .misc(script, timeout: t, dynamic: m.dynamic)
+        case .file(let f):
+            guard let name = f.trackFile, let tracked = config.trackFiles.first(where: { $0.name == name }), let path = tracked.file else {
+                refuse(owner, "track_file", "names no track_file with a file")
+                return nil
+            }
+            let w = f.weight ?? tracked.weight
+            spec = .file(path: path, weight: w.weight, reverse: w.reverse, dynamic: f.dynamic, base: rs.effectiveWeight(in: vs))
+        case .ping:
+            refuse(owner, "PING_CHECK", "not supported yet (kad does not widen net.ipv4.ping_group_range)")
+            return nil
+        case .bfd:
+            refuse(owner, "BFD_CHECK", "not supported yet (kad has no BFD)")
+            return nil
+        }
+        return LVSTranslation.Checker(spec: spec, timing: timing)
+    }
+}

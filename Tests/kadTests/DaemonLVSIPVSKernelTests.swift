@@ -1,0 +1,213 @@
+import Foundation
+import IntegrationSupport
+import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
+@testable import kad
+
+// `kad run` with virtual servers against a real IPVS table. Runs only where /proc/net/ip_vs
+// exists: in the IPVS VM, where IPVSVirtualMachineTests (IPVSControlTests) starts this binary
+// with `--filter IPVSKernelTests` and copies the kad binary in. On a host without IPVS it
+// returns at once; it never starts kad in the host's network namespace (the VM is throwaway).
+// The real servers are TCP listeners of this process on 192.0.2.1 (dummy0 in the VM).
+
+extension HostAccessSuites {
+    @Suite("kad run with virtual servers, in the IPVS VM", .serialized)
+    struct DaemonLVSIPVSKernelTests {
+        static let inVM = ProcessInfo.processInfo.environment["IPVS_VM"] == "1"
+        static var present: Bool { FileManager.default.fileExists(atPath: "/proc/net/ip_vs") }
+
+        /// A TCP listener on 192.0.2.1:port (the kernel completes handshakes up to the backlog,
+        /// so nothing needs to accept); closing it makes connects fail with "refused".
+        final class Listener {
+            var fd: Int32 = -1
+            let port: UInt16
+            init(port: UInt16) throws {
+                self.port = port
+                try open()
+            }
+            func open() throws {
+                fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+                var one: Int32 = 1
+                setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
+                var sa = sockaddr_in()
+                sa.sin_family = sa_family_t(AF_INET)
+                sa.sin_port = port.bigEndian
+                inet_pton(AF_INET, "192.0.2.1", &sa.sin_addr)
+                let bound = withUnsafePointer(to: &sa) {
+                    $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+                }
+                guard bound == 0, listen(fd, 128) == 0 else {
+                    let e = errno
+                    Glibc.close(fd)
+                    throw DaemonError("listener on 192.0.2.1:\(port): errno \(e)")
+                }
+            }
+            func close() {
+                if fd >= 0 { Glibc.close(fd) }
+                fd = -1
+            }
+            deinit { close() }
+        }
+
+        /// The destinations ipvsadm lists for TCP 192.0.2.10:80, as "address:port" → weight
+        /// (nil: the service is not in the table).
+        static func table() throws -> [String: Int]? {
+            let r = try Shell.capture(["ipvsadm", "-Ln", "-t", "192.0.2.10:80"])
+            guard r.status == 0 else { return nil }
+            var out: [String: Int] = [:]
+            for line in r.output.split(separator: "\n") {
+                let w = line.split(separator: " ")
+                if w.first == "->", w.count >= 4, let weight = Int(w[3]) { out[String(w[1])] = weight }
+            }
+            return out
+        }
+
+        /// Polls `condition` every 100 ms for up to `limit`; returns how long it took, or nil.
+        static func wait(_ limit: Duration, _ condition: () throws -> Bool) rethrows -> Duration? {
+            let start = ContinuousClock.now
+            while ContinuousClock.now - start < limit {
+                if try condition() { return ContinuousClock.now - start }
+                usleep(100_000)
+            }
+            return try condition() ? ContinuousClock.now - start : nil
+        }
+
+        struct Daemon {
+            let process = Process()
+            let log: String
+            init(_ arguments: [String], directory: String, tag: String) throws {
+                log = "\(directory)/\(tag).log"
+                _ = FileManager.default.createFile(atPath: log, contents: nil)
+                let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
+                process.executableURL = URL(fileURLWithPath: KadProcess.binary)
+                process.arguments = ["run", "-l", "-D", "-f", "\(directory)/kad.conf", "-p", "\(directory)/\(tag).pid",
+                                     "--control-socket", "\(directory)/\(tag).sock"] + arguments
+                process.standardOutput = handle
+                process.standardError = handle
+                try process.run()
+            }
+            var output: String { (try? String(contentsOfFile: log, encoding: .utf8)) ?? "" }
+            /// SIGTERM, then the exit status (nil: still running after 10 s; then killed).
+            func stop() -> Int32? {
+                process.terminate()
+                if wait(.seconds(10), { !process.isRunning }) == nil {
+                    kill(process.processIdentifier, SIGKILL)
+                    return nil
+                }
+                return process.terminationStatus
+            }
+        }
+
+        @Test("real servers follow their TCP checks; quorum brings the sorry server; outside edits are repaired; stop removes the service, -I keeps it")
+        func checkersDriveTheTable() async throws {
+            guard Self.present else {
+                if Self.inVM { Issue.record("IPVS_VM=1 but the kernel has no /proc/net/ip_vs") }
+                return
+            }
+            guard FileManager.default.isExecutableFile(atPath: KadProcess.binary) else {
+                Issue.record("no kad binary at \(KadProcess.binary) (IPVSVirtualMachineTests must --copy it)")
+                return
+            }
+            _ = try Shell.capture(["ipvsadm", "-C"])
+            let dir = NSTemporaryDirectory() + "kad-lvs-\(UUID().uuidString)"
+            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(atPath: dir) }
+            let shell = try #require(["/bin/sh", "/bin/bash", "/usr/bin/bash"].first { FileManager.default.isExecutableFile(atPath: $0) })
+            let events = "\(dir)/events"
+            try "#!\(shell)\necho \"$1\" >> \(events)\n".write(toFile: "\(dir)/note.sh", atomically: true, encoding: .utf8)
+            chmod("\(dir)/note.sh", 0o755)
+            try """
+                virtual_server 192.0.2.10 80 {
+                    delay_loop 1
+                    lb_algo rr
+                    lb_kind NAT
+                    protocol TCP
+                    quorum 1
+                    sorry_server 192.0.2.1 18089
+                    quorum_up "\(dir)/note.sh quorum_up"
+                    quorum_down "\(dir)/note.sh quorum_down"
+                    real_server 192.0.2.1 18081 {
+                        weight 2
+                        notify_up "\(dir)/note.sh rs1_up"
+                        notify_down "\(dir)/note.sh rs1_down"
+                        TCP_CHECK {
+                            connect_timeout 1
+                            retry 1
+                            delay_before_retry 1
+                        }
+                    }
+                    real_server 192.0.2.1 18082 {
+                        inhibit_on_failure
+                        TCP_CHECK {
+                            connect_timeout 1
+                            retry 0
+                        }
+                    }
+                }
+
+                """.write(toFile: "\(dir)/kad.conf", atomically: true, encoding: .utf8)
+            func noted(_ word: String) -> Bool {
+                ((try? String(contentsOfFile: events, encoding: .utf8)) ?? "").split(separator: "\n").contains { $0 == word }
+            }
+
+            let rs1 = try Listener(port: 18081)
+            let rs2 = try Listener(port: 18082)
+            let kad = try Daemon([], directory: dir, tag: "a")
+            defer { if kad.process.isRunning { kill(kad.process.processIdentifier, SIGKILL) } }
+
+            // Both up at start, at their weights.
+            let started = try Self.wait(.seconds(15)) { try Self.table() == ["192.0.2.1:18081": 2, "192.0.2.1:18082": 1] }
+            #expect(started != nil, "table \(String(describing: try? Self.table())); log:\n\(kad.output)")
+            guard started != nil else { return }
+            let status = try await ControlClient.request("status", path: "\(dir)/a.sock")
+            #expect(status.contains("virtual server TCP 192.0.2.10 80  quorum  live weight 3/1"), "\(status)")
+            #expect(status.contains("real server 192.0.2.1:18081  UP  weight 2"), "\(status)")
+
+            // An outside edit is repaired by the periodic reconcile (every 5 s).
+            _ = try Shell.capture(["ipvsadm", "-d", "-t", "192.0.2.10:80", "-r", "192.0.2.1:18081"])
+            let repaired = try Self.wait(.seconds(10)) { try Self.table()?["192.0.2.1:18081"] == 2 }
+            #expect(repaired != nil, "ipvsadm -d was not repaired; log:\n\(kad.output)")
+
+            // RS 2 (inhibit_on_failure, retry 0) fails: weight 0 within delay_loop × (retry + 1) +
+            // connect_timeout = 2 s (plus slack for a slow VM).
+            rs2.close()
+            let inhibited = try Self.wait(.seconds(10)) { try Self.table() == ["192.0.2.1:18081": 2, "192.0.2.1:18082": 0] }
+            #expect(inhibited != nil, "table \(String(describing: try? Self.table())); log:\n\(kad.output)")
+            if let inhibited { #expect(inhibited < .seconds(6), "took \(inhibited)") }
+
+            // RS 1 fails too (retry 1: within 1 × 2 + 1 = 3 s): removed; quorum lost, so the sorry
+            // server comes in; notify_down and quorum_down run.
+            rs1.close()
+            let sorry = try Self.wait(.seconds(12)) { try Self.table() == ["192.0.2.1:18082": 0, "192.0.2.1:18089": 1] }
+            #expect(sorry != nil, "table \(String(describing: try? Self.table())); log:\n\(kad.output)")
+            if let sorry { #expect(sorry < .seconds(8), "took \(sorry)") }
+            #expect(Self.wait(.seconds(5)) { noted("rs1_down") && noted("quorum_down") } != nil,
+                    "events: \((try? String(contentsOfFile: events, encoding: .utf8)) ?? "none")")
+            let json = try await ControlClient.request("status json", path: "\(dir)/a.sock")
+            #expect(json.contains("\"sorryServerActive\" : true"), "\(json)")
+            #expect(json.contains("\"hasQuorum\" : false"), "\(json)")
+
+            // RS 1 comes back: quorum regained, sorry server out.
+            try rs1.open()
+            let back = try Self.wait(.seconds(10)) { try Self.table() == ["192.0.2.1:18081": 2, "192.0.2.1:18082": 0] }
+            #expect(back != nil, "table \(String(describing: try? Self.table())); log:\n\(kad.output)")
+            #expect(Self.wait(.seconds(5)) { noted("rs1_up") && noted("quorum_up") } != nil,
+                    "events: \((try? String(contentsOfFile: events, encoding: .utf8)) ?? "none")")
+
+            // SIGTERM removes the service.
+            #expect(kad.stop() == 0, "log:\n\(kad.output)")
+            #expect(try Self.table() == nil, "the service is still there after stop")
+
+            // -C (checkers only) with -I: the service is left in place at stop.
+            let kept = try Daemon(["-C", "-I"], directory: dir, tag: "b")
+            defer { if kept.process.isRunning { kill(kept.process.processIdentifier, SIGKILL) } }
+            let up = try Self.wait(.seconds(15)) { try Self.table()?["192.0.2.1:18081"] == 2 }
+            #expect(up != nil, "log:\n\(kept.output)")
+            #expect(kept.stop() == 0, "log:\n\(kept.output)")
+            #expect(try Self.table() != nil, "-I: the service was removed; log:\n\(kept.output)")
+            _ = try Shell.capture(["ipvsadm", "-C"])
+        }
+    }
+}

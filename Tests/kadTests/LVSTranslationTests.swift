@@ -1,0 +1,227 @@
+import ConfigDSL
+import Foundation
+import IPVSControl
+import NetLinux
+import Testing
+import VRRPCore
+
+@testable import kad
+
+/// Translation of virtual_server blocks into IPVS services, policies and checker specs (pure:
+/// no socket, no script run; scripts are only looked up).
+@Suite("LVS translation")
+struct LVSTranslationTests {
+    static func translate(_ text: String, sourceLocation: Testing.SourceLocation = #_sourceLocation) -> LVSTranslation.Result {
+        var options = ConfigLoader.Options()
+        options.preprocessor = PreprocessorOptions(configID: "node1")
+        options.host = HostEnvironment(interfaceExists: nil, inspectScriptFiles: false)
+        let loaded = ConfigLoader(options: options).load(text: text, name: "t.conf")
+        #expect(loaded.errors.isEmpty, "\(loaded.errors)", sourceLocation: sourceLocation)
+        var scripts = ScriptPreparer(globalDefs: loaded.config.globalDefs)
+        var result = LVSTranslation.translate(loaded.config, scripts: &scripts)
+        result.problems += scripts.problems
+        return result
+    }
+
+    static func addr(_ s: String) -> VRRPCore.IPAddress { VRRPCore.IPAddress(s)! }
+
+    @Test func serviceFieldsAndDefaults() throws {
+        let r = Self.translate("""
+            virtual_server 192.0.2.10 80 {
+                lb_algo sh
+                sh-port
+                lb_kind DR
+                protocol TCP
+                persistence_timeout 600
+                persistence_granularity 255.255.255.0
+                real_server 198.51.100.2 8080 {
+                    weight 3
+                    uthreshold 100
+                }
+                real_server 198.51.100.3 {
+                    lvs_method NAT
+                }
+            }
+            """)
+        #expect(r.problems.isEmpty, "\(r.problems)")
+        let vs = try #require(r.virtualServers.first)
+        #expect(vs.id == "TCP 192.0.2.10 80")
+        let s = try #require(vs.services.first)
+        #expect(s.key == .address(protocol: .tcp, address: Self.addr("192.0.2.10"), port: 80))
+        #expect(s.scheduler == .sourceHashing)
+        #expect(s.flags == [.shPort, .persistent])
+        #expect(s.timeout == 600)
+        #expect(s.netmask == .ipv4(prefixLength: 24))
+        #expect(vs.realServers.map(\.destination) == [
+            IPVSDestination(address: Self.addr("198.51.100.2"), port: 8080, forwarding: .directRouting, weight: 3, upperThreshold: 100),
+            // No port: the virtual server's; its own lvs_method wins.
+            IPVSDestination(address: Self.addr("198.51.100.3"), port: 80, forwarding: .masquerade, weight: 1),
+        ])
+        // No checkers: always up; quorum 1 held.
+        #expect(vs.realServers.allSatisfy { $0.checkers.isEmpty && $0.startsUp })
+        #expect(vs.initialState.hasQuorum)
+    }
+
+    @Test func protocolDefaultsToUDPAndSchedulerToWLC() throws {
+        let r = Self.translate("virtual_server 192.0.2.10 53 {\n real_server 198.51.100.2 53 {\n }\n}\n")
+        let s = try #require(r.virtualServers.first?.services.first)
+        #expect(s.key == .address(protocol: .udp, address: Self.addr("192.0.2.10"), port: 53))
+        #expect(s.scheduler == .weightedLeastConnection)
+    }
+
+    @Test func groupsExpandAndFwmarkFamilies() throws {
+        let r = Self.translate("""
+            virtual_server_group web {
+                192.0.2.10-12 80
+                192.0.2.20 443
+                fwmark 7
+            }
+            virtual_server group web {
+                protocol TCP
+                real_server 198.51.100.2 80 {
+                }
+            }
+            virtual_server fwmark 9 {
+                ip_family inet6
+                lb_kind TUN
+                real_server 198.51.100.5 0 {
+                }
+            }
+            """)
+        #expect(r.problems.isEmpty, "\(r.problems)")
+        #expect(r.virtualServers.map(\.id) == ["TCP group web", "FWM 9 IPv6"])
+        #expect(r.virtualServers[0].serviceKeys == [
+            .address(protocol: .tcp, address: Self.addr("192.0.2.10"), port: 80),
+            .address(protocol: .tcp, address: Self.addr("192.0.2.11"), port: 80),
+            .address(protocol: .tcp, address: Self.addr("192.0.2.12"), port: 80),
+            .address(protocol: .tcp, address: Self.addr("192.0.2.20"), port: 443),
+            .firewallMark(7, family: .ipv4),
+        ])
+        #expect(r.virtualServers[1].serviceKeys == [.firewallMark(9, family: .ipv6)])
+        #expect(r.virtualServers[1].realServers[0].destination.forwarding == .tunnel)
+    }
+
+    @Test func checkersGetResolvedTimingAndConnection() throws {
+        let r = Self.translate("""
+            global_defs {
+                checker_log_all_failures
+            }
+            virtual_server 192.0.2.10 80 {
+                protocol TCP
+                delay_loop 2
+                retry 4
+                virtualhost vs.example
+                real_server 198.51.100.2 80 {
+                    connect_timeout 3
+                    alpha
+                    TCP_CHECK {
+                        connect_port 8080
+                        bindto 192.0.2.1
+                    }
+                    HTTP_GET {
+                        url {
+                            path /health
+                            status_code 200 204
+                        }
+                        delay_before_retry 5
+                    }
+                }
+            }
+            """)
+        #expect(r.problems.isEmpty, "\(r.problems)")
+        let rs = try #require(r.virtualServers.first?.realServers.first)
+        #expect(rs.checkers.count == 2)
+        #expect(!rs.startsUp)   // alpha
+        var tcpConnection = CheckerConnection(address: Self.addr("198.51.100.2"), port: 8080)
+        tcpConnection.bindAddress = Self.addr("192.0.2.1")
+        #expect(rs.checkers[0].spec == .tcp(tcpConnection, timeout: .seconds(3)))
+        #expect(rs.checkers[0].timing == CheckerTiming(alpha: true, connectTimeout: .seconds(3), retry: 4, delayBeforeRetry: .seconds(1),
+                                                       warmup: .seconds(2), delayLoop: .seconds(2), logAllFailures: true))
+        #expect(rs.checkers[1].spec == .http(CheckerConnection(address: Self.addr("198.51.100.2"), port: 80), timeout: .seconds(3),
+                                             version: .http10, virtualhost: "vs.example",
+                                             urls: [HTTPURLCheck(path: "/health", statusCodes: [200...200, 204...204])], tls: nil))
+        #expect(rs.checkers[1].timing.delayBeforeRetry == .seconds(5))
+        #expect(rs.checkers[1].spec.keyword == "HTTP_GET")
+    }
+
+    @Test func policyInputs() throws {
+        let r = Self.translate("""
+            virtual_server 192.0.2.10 80 {
+                protocol TCP
+                quorum 3
+                hysteresis 1
+                inhibit_on_failure
+                sorry_server 203.0.113.9 8080
+                sorry_server_inhibit
+                sorry_server_lvs_method DR
+                real_server 198.51.100.2 80 {
+                    weight 2
+                }
+                real_server 198.51.100.3 80 {
+                    inhibit_on_failure false
+                }
+            }
+            """)
+        #expect(r.problems.isEmpty, "\(r.problems)")
+        let vs = try #require(r.virtualServers.first)
+        #expect(vs.policy.quorum == 3 && vs.policy.hysteresis == 1)
+        #expect(vs.policy.sorryServer == IPVSDestination(address: Self.addr("203.0.113.9"), port: 8080, forwarding: .directRouting, weight: 1))
+        #expect(vs.policy.sorryServerInhibit)
+        #expect(vs.policy.realServers.map(\.inhibitOnFailure) == [true, false])
+        // Live weight 3 ≥ quorum 3: held at start; the inhibited sorry server is at weight 0.
+        let state = vs.initialState
+        #expect(state.hasQuorum)
+        #expect(vs.policy.destinations(state).map(\.weight) == [2, 1, 0])
+    }
+
+    @Test func unsupportedKeywordsAreRefusedByName() {
+        let r = Self.translate("""
+            global_defs {
+                lvs_sync_daemon eth0 VI_1
+            }
+            virtual_server 192.0.2.10 80 {
+                protocol TCP
+                ha_suspend
+                real_server 198.51.100.2 80 {
+                    HTTP_GET {
+                        fast_recovery
+                        url {
+                            path /
+                            regex "ok"
+                        }
+                    }
+                    PING_CHECK {
+                    }
+                }
+            }
+            """)
+        let lines = r.problems.map(\.description)
+        #expect(lines.contains("lvs_sync_daemon: not supported yet"))
+        #expect(lines.contains("virtual_server 192.0.2.10 80: ha_suspend: not supported yet"))
+        #expect(lines.contains { $0.hasPrefix("virtual_server 192.0.2.10 80: real_server 198.51.100.2 80: HTTP_GET #1: fast_recovery:") })
+        #expect(lines.contains { $0.hasPrefix("virtual_server 192.0.2.10 80: real_server 198.51.100.2 80: HTTP_GET #1: url regex:") })
+        #expect(lines.contains { $0.contains("PING_CHECK #2: PING_CHECK: not supported yet") })
+        #expect(r.virtualServers.isEmpty)
+    }
+
+    @Test func flushSettings() {
+        #expect(Self.translate("global_defs {\n lvs_flush\n lvs_flush_on_stop\n}\n").stopMode == .flush)
+        #expect(Self.translate("global_defs {\n lvs_flush\n lvs_flush_on_stop\n}\n").flushAtStart)
+        #expect(Self.translate("global_defs {\n lvs_flush_on_stop VS\n}\n").stopMode == .removeOwned)
+        #expect(!Self.translate("").flushAtStart)
+    }
+
+    @Test func statusTextAndMetrics() {
+        let rs = StatusReport.RealServer(address: "198.51.100.2:80", up: false, weight: 1, configuredWeight: 1, ipvsWeight: 0,
+                                         checkers: ["TCP_CHECK"], lastCause: "TCP_CHECK 198.51.100.2:80: connection refused",
+                                         checkAttempts: 7, checkFailures: 3)
+        let vs = StatusReport.VirtualServer(name: "TCP 192.0.2.10 80", services: ["TCP 192.0.2.10:80"], hasQuorum: false,
+                                            liveWeight: 0, quorum: 1, hysteresis: 0, sorryServer: "203.0.113.9:80",
+                                            sorryServerActive: true, realServers: [rs])
+        let text = LVSMetrics.exposition([vs])
+        #expect(text.contains("kad_lvs_real_server_up{virtual_server=\"TCP 192.0.2.10 80\",real_server=\"198.51.100.2:80\"} 0\n"))
+        #expect(text.contains("kad_lvs_checker_failures_total{virtual_server=\"TCP 192.0.2.10 80\",real_server=\"198.51.100.2:80\"} 3\n"))
+        #expect(text.contains("kad_lvs_quorum{virtual_server=\"TCP 192.0.2.10 80\"} 0\n"))
+        #expect(text.contains("# TYPE kad_lvs_checker_attempts_total counter"))
+    }
+}
