@@ -86,20 +86,14 @@ public struct VRRPEngine: Sendable {
     var trackerUsers: [TrackedObjectID: [Int]] = [:]
     var scratch: [VRRPAction] = []
     /// Each router's next deadline in nanoseconds (`.max`: none), refreshed after every call
-    /// into that router, so that finding the earliest one scans a flat array.
-    var deadlines: [Int64]
+    /// into that router, with the earliest one at hand.
+    var deadlines: DeadlineQueue
     /// The last reported state of every interface and tracked object, replayed to routers
     /// a reload adds.
     var interfaceStates: [String: Bool] = [:]
     var trackerStates: [TrackedObjectID: TrackerStatus] = [:]
     /// Whether `.startup` has been handled (and `.shutdown` not since).
     public private(set) var isStarted = false
-    /// The smallest of `deadlines` while `earliestKnown`; it becomes unknown when the router
-    /// that held it moves its deadline later, and is found again by ``earliestDeadline()``.
-    /// (A backup hearing its master moves one deadline later per advert: with many routers,
-    /// rescanning every time would cost a pass over all of them per packet.)
-    var earliest: Int64 = .max
-    var earliestKnown = true
 
     /// A node running `routers` and `syncGroups`.
     /// - Throws: ``VRRPConfigurationError`` for an invalid router, a duplicate name, two
@@ -145,7 +139,7 @@ public struct VRRPEngine: Sendable {
         }
         self.routers = rs
         self.syncGroups = syncGroups
-        deadlines = Array(repeating: .max, count: rs.count)
+        deadlines = DeadlineQueue(count: rs.count)
     }
 
     /// The index of the router named `name`.
@@ -153,36 +147,13 @@ public struct VRRPEngine: Sendable {
 
     /// The earliest deadline of any router.
     public var nextDeadline: VRRPInstant? {
-        var m = earliest
-        if !earliestKnown {
-            m = .max
-            for d in deadlines where d < m { m = d }
-        }
+        let m = deadlines.earliest
         return m == .max ? nil : VRRPInstant(nanoseconds: m)
     }
 
-    /// The earliest deadline of any router (as ``nextDeadline``), remembering it so that the
-    /// next call costs nothing unless the router holding it has moved its deadline later.
-    public mutating func earliestDeadline() -> VRRPInstant? {
-        if !earliestKnown {
-            var m = Int64.max
-            for d in deadlines where d < m { m = d }
-            earliest = m
-            earliestKnown = true
-        }
-        return earliest == .max ? nil : VRRPInstant(nanoseconds: earliest)
-    }
-
-    /// Records router `i`'s new deadline, keeping ``earliest`` right.
+    /// Records router `i`'s new deadline.
     mutating func setDeadline(_ i: Int, _ d: Int64) {
-        let old = deadlines[i]
-        deadlines[i] = d
-        guard earliestKnown else { return }
-        if d <= earliest {
-            earliest = d
-        } else if old == earliest {
-            earliestKnown = false
-        }
+        deadlines.set(i, d)
     }
 
     /// The state of a sync group (FAULT if any member is, MASTER if all are, ...).
@@ -239,7 +210,7 @@ public struct VRRPEngine: Sendable {
                 out.append(.unrouted(.unknownVirtualRouter, interface: interface, source: p.source))
             }
         case .timerFired:
-            for i in routers.indices where deadlines[i] <= now.nanoseconds { deliver(.timerFired, to: i, now, &out) }
+            for i in deadlines.due(now.nanoseconds) { deliver(.timerFired, to: i, now, &out) }
         case .interfaceChanged(let name, let up):
             interfaceStates[name] = up
             for i in routers.indices where routers[i].configuration.interface == name {

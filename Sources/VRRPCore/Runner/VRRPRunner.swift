@@ -247,7 +247,7 @@ public final class VRRPRunner<C: Clock, Transport: VRRPTransport, AddressPlane: 
         // Re-arm the sleeper when the earliest deadline moved earlier. One that moved later
         // (a backup's master-down timer, pushed back by every advert it hears) leaves the
         // armed sleeper in place: it wakes early once, finds nothing due and re-arms then.
-        let next = c.engine.earliestDeadline()
+        let next = c.engine.nextDeadline
         let rearm: Bool = switch (next, c.armed) {
         case (nil, nil): false
         case (nil, _?): true
