@@ -58,7 +58,8 @@ actor LVSController {
     private var stopMode: LVSTranslation.StopMode
     private let scripts: ScriptRunner
     private var repairTask: Task<Void, Never>?
-    private var scriptTasks: [Task<Void, Never>] = []
+    private var scriptTasks: [UInt64: Task<Void, Never>] = [:]
+    private var nextScriptID: UInt64 = 0
     private var stopped = false
 
     init(client: IPVSClient, logger: Logger) {
@@ -172,15 +173,22 @@ actor LVSController {
 
     private func run(_ script: Script) {
         let runner = scripts, log = logger
-        scriptTasks.removeAll { $0.isCancelled }
-        scriptTasks.append(Task {
+        nextScriptID += 1
+        let id = nextScriptID
+        scriptTasks[id] = Task { [weak self] in
             do {
                 let result = try await runner.run(script, timeout: .seconds(30))
                 if !result.succeeded { log.warning("\(script.name): \(result)") }
             } catch {
                 log.error("\(script.name): \(error)")
             }
-        })
+            await self?.scriptFinished(id)
+        }
+    }
+
+    /// A finished script's task is forgotten (otherwise every notify would be kept for good).
+    private func scriptFinished(_ id: UInt64) {
+        scriptTasks[id] = nil
     }
 
     // MARK: - Table
@@ -291,7 +299,7 @@ actor LVSController {
         report(r, reading: nil)
         if let e = r.flushError { logger.error("IPVS: flush: \(e)") }
         // Scripts get a short grace period (omega's notify_down must be able to run).
-        let tasks = scriptTasks
+        let tasks = Array(scriptTasks.values)
         let done = Atomic<Bool>(false)
         let waiter = Task {
             for t in tasks { await t.value }
