@@ -122,6 +122,40 @@ extension HostAccessSuites {
             }
         }
 
+        @Test("HTTP_GET: url regex must match the body (regex_no_match: must not), chunked bodies included")
+        func httpRegex() async throws {
+            let chunked = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n8\r\nstatus: \r\n9\r\ndegraded\n\r\n0\r\n\r\n"
+            let server = try await ScriptedTCPServer(respond: whenRequestComplete { req in
+                if req.hasPrefix("GET /chunked ") { return .send(chunked) }
+                if req.hasPrefix("GET /errors ") { return httpResponse(body: "line 1\r\nERROR 42 disk full\r\n") }
+                return httpResponse(body: "<html>\r\nstatus: ok\r\n</html>")
+            })
+            defer { Task { await server.stop() } }
+            let c = loopback(server.port)
+            func check(_ path: String, _ regex: String, noMatch: Bool = false) async -> CheckResult {
+                await HTTPCheck(connection: c, connectTimeout: .seconds(3), version: .http11,
+                                urls: [HTTPURLCheck(path: path, regex: regex, regexNoMatch: noMatch)]).check()
+            }
+            #expect(await check("/", "status: (ok|degraded)") == .success)
+            // Across lines, and \r\n as two characters (Unicode scalar semantics, as PCRE2).
+            #expect(await check("/", "<html>\\r\\nstatus") == .success)
+            #expect(await check("/", "(?m)^status: ok") == .success)
+            expectFailure(await check("/", "^status: ok"), containing: "does not match")
+            expectFailure(await check("/", "status: down"), containing: "body does not match regex /status: down/ (GET /)")
+            // The regex sees the whole body, whatever the chunking.
+            #expect(await check("/chunked", "status: degraded") == .success)
+            // regex_no_match: the body must not match.
+            #expect(await check("/", "ERROR [0-9]+", noMatch: true) == .success)
+            expectFailure(await check("/errors", "ERROR [0-9]+", noMatch: true), containing: "body matches regex /ERROR [0-9]+/ (GET /errors)")
+            // With a digest too: both must pass.
+            let both = HTTPCheck(connection: c, connectTimeout: .seconds(3),
+                                 urls: [HTTPURLCheck(path: "/errors", digest: try md5sum("line 1\r\nERROR 42 disk full\r\n"), regex: "disk full")])
+            #expect(await both.check() == .success)
+            #expect(HTTPURLCheck.regexProblem("a(b") == "Swift Regex cannot compile /a(b/: expected ')' at offset 3")
+            #expect(HTTPURLCheck.regexProblem("x{2,1}")?.hasPrefix("Swift Regex cannot compile /x{2,1}/: range lower bound") == true)
+            #expect(HTTPURLCheck.regexProblem("a(b)") == nil)
+        }
+
         @Test("HTTP_GET: hangs time out, resets, garbage and truncated bodies fail with a reason")
         func httpBadServers() async throws {
             let server = try await ScriptedTCPServer(respond: whenRequestComplete { req in

@@ -1,6 +1,7 @@
 import ConfigDSL
 import Foundation
 import IntegrationSupport
+import IPVSControl
 import Testing
 import VRRPCore
 @testable import kad
@@ -75,12 +76,42 @@ extension HostAccessSuites {
         }
 
         @Test func unsupportedLVSKeywordsAreNamed() throws {
-            let text = Self.lvs.replacingOccurrences(of: "TCP_CHECK {", with: "PING_CHECK {\n }\n TCP_CHECK {")
+            let text = Self.lvs.replacingOccurrences(of: "TCP_CHECK {", with: "BFD_CHECK {\n name b\n }\n TCP_CHECK {")
                 .replacingOccurrences(of: "protocol TCP", with: "protocol TCP\n    ha_suspend")
-            guard case .failure(let r) = try Self.load(Self.instance + text) else { Issue.record("ran"); return }
+            let bfd = "bfd_instance b {\n neighbor_ip 198.51.100.1\n}\n"
+            guard case .failure(let r) = try Self.load(Self.instance + bfd + text) else { Issue.record("ran"); return }
             #expect(r.exitStatus == 2)
             #expect(r.lines.contains { $0.hasPrefix("virtual_server 192.0.2.100 80: ha_suspend: not supported yet") }, "\(r.lines)")
-            #expect(r.lines.contains { $0.hasPrefix("virtual_server 192.0.2.100 80: real_server 198.51.100.1 80: PING_CHECK #1: PING_CHECK:") })
+            #expect(r.lines.contains { $0.hasPrefix("virtual_server 192.0.2.100 80: real_server 198.51.100.1 80: BFD_CHECK #1: BFD_CHECK:") },
+                    "\(r.lines)")
+        }
+
+        @Test("PING_CHECK, lvs_timeouts and lvs_sync_daemon run (they used to be refused)")
+        func pingTimeoutsAndSyncDaemonRun() throws {
+            let text = "global_defs {\n lvs_timeouts tcp 7200 udp 60\n lvs_sync_daemon eth0 VI_1\n}\n" + Self.instance
+                + Self.lvs.replacingOccurrences(of: "TCP_CHECK {", with: "PING_CHECK {\n }\n TCP_CHECK {")
+            guard case .success(let c) = try Self.load(text) else { Issue.record("refused"); return }
+            #expect(c.lvs.hasPingCheck)
+            #expect(c.lvs.virtualServers.first?.realServers.first?.checkers.map(\.spec.keyword) == ["PING_CHECK", "TCP_CHECK"])
+            #expect(c.lvs.timeouts == IPVSTimeouts(tcp: 7200, udp: 60))
+            #expect(c.lvs.syncDaemon?.instance == "VI_1")
+            // -P: the virtual servers (and lvs_timeouts, a checker setting) go; the sync daemon, which
+            // follows a VRRP instance, stays.
+            guard case .success(let p) = try Self.load(text, vrrpOnly: true) else { Issue.record("refused with -P"); return }
+            #expect(p.lvs.virtualServers.isEmpty && !p.lvs.hasPingCheck && p.lvs.timeouts == nil)
+            #expect(p.lvs.syncDaemon?.interface == "eth0")
+            #expect(p.lvs.needsIPVS)
+            // -C: no VRRP, so no sync daemon (with a warning).
+            let dir = NSTemporaryDirectory() + "kad-dc-\(UUID().uuidString)"
+            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(atPath: dir) }
+            try text.write(toFile: dir + "/k.conf", atomically: true, encoding: .utf8)
+            guard case .success(let k) = DaemonConfiguration.load(path: dir + "/k.conf", scope: .init(configID: "node1", checkersOnly: true),
+                                                                   primaryAddress: { _, _ in nil }) else {
+                Issue.record("refused with -C"); return
+            }
+            #expect(k.lvs.syncDaemon == nil && k.lvs.timeouts != nil)
+            #expect(k.warnings.contains { $0.hasPrefix("lvs_sync_daemon is ignored") }, "\(k.warnings)")
         }
 
         @Test func unsupportedKeywordsAreNamed() throws {

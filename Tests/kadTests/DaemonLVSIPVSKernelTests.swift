@@ -209,5 +209,190 @@ extension HostAccessSuites {
             #expect(try Self.table() != nil, "-I: the service was removed; log:\n\(kept.output)")
             _ = try Shell.capture(["ipvsadm", "-C"])
         }
+
+        /// The real servers' check attempts in `kad status json`, by address.
+        static func attempts(_ socket: String) async throws -> [String: Int] {
+            let json = try await ControlClient.request("status json", path: socket)
+            let object = try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any]
+            var out: [String: Int] = [:]
+            for vs in object?["virtualServers"] as? [[String: Any]] ?? [] {
+                for rs in vs["realServers"] as? [[String: Any]] ?? [] {
+                    if let a = rs["address"] as? String, let n = rs["checkAttempts"] as? Int { out[a] = n }
+                }
+            }
+            return out
+        }
+
+        static func run(_ command: [String]) -> String { (try? Shell.capture(command).output) ?? "" }
+
+        @Test("lvs_timeouts are set; the sync daemon is backup, then master with its instance, and stopped at stop; PING_CHECK widens ping_group_range and drives the table")
+        func timeoutsSyncDaemonAndPing() async throws {
+            guard Self.present else {
+                if Self.inVM { Issue.record("IPVS_VM=1 but the kernel has no /proc/net/ip_vs") }
+                return
+            }
+            guard FileManager.default.isExecutableFile(atPath: KadProcess.binary) else {
+                Issue.record("no kad binary at \(KadProcess.binary) (IPVSVirtualMachineTests must --copy it)")
+                return
+            }
+            _ = try Shell.capture(["ipvsadm", "-C"])
+            _ = try? Shell.capture(["ipvsadm", "--stop-daemon", "master"])
+            _ = try? Shell.capture(["ipvsadm", "--stop-daemon", "backup"])
+            _ = try Shell.capture(["ipvsadm", "--set", "900", "120", "300"])
+            // Nobody may open ICMP sockets before kad starts (the kernel's default).
+            let rangePath = "/proc/sys/net/ipv4/ping_group_range"
+            let originalRange = try String(contentsOfFile: rangePath, encoding: .utf8)
+            try "1 0".write(toFile: rangePath, atomically: false, encoding: .utf8)
+            defer { try? originalRange.write(toFile: rangePath, atomically: false, encoding: .utf8) }
+            func range() -> String {
+                ((try? String(contentsOfFile: rangePath, encoding: .utf8)) ?? "").split(whereSeparator: \.isWhitespace).joined(separator: " ")
+            }
+
+            let dir = NSTemporaryDirectory() + "kad-lvs-\(UUID().uuidString)"
+            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(atPath: dir) }
+            try """
+                global_defs {
+                    lvs_timeouts tcp 7200 tcpfin 30 udp 60
+                    lvs_sync_daemon dummy0 VI_1 id 9
+                }
+                vrrp_instance VI_1 {
+                    state BACKUP
+                    interface dummy0
+                    virtual_router_id 51
+                    priority 100
+                    advert_int 1
+                    virtual_ipaddress {
+                        192.0.2.50/32
+                    }
+                }
+                virtual_server 192.0.2.10 80 {
+                    delay_loop 1
+                    lb_algo rr
+                    protocol TCP
+                    real_server 192.0.2.1 80 {
+                        PING_CHECK {
+                            connect_timeout 1
+                            retry 0
+                        }
+                    }
+                    real_server 198.51.100.99 80 {
+                        PING_CHECK {
+                            connect_timeout 1
+                            retry 0
+                        }
+                    }
+                }
+
+                """.write(toFile: "\(dir)/kad.conf", atomically: true, encoding: .utf8)
+
+            let kad = try Daemon([], directory: dir, tag: "s")
+            defer { if kad.process.isRunning { kill(kad.process.processIdentifier, SIGKILL) } }
+
+            // Backup at start (VI_1 is BACKUP until its down timer, about 3.6 s).
+            let backup = Self.wait(.seconds(10)) { Self.run(["ipvsadm", "-L", "--daemon"]).contains("backup sync daemon (mcast=dummy0, syncid=9,") }
+            #expect(backup != nil, "ipvsadm -L --daemon: \(Self.run(["ipvsadm", "-L", "--daemon"])); log:\n\(kad.output)")
+            #expect(Self.run(["ipvsadm", "-L", "--timeout"]).contains("Timeout (tcp tcpfin udp): 7200 30 60"),
+                    "\(Self.run(["ipvsadm", "-L", "--timeout"])); log:\n\(kad.output)")
+            #expect(range() == "0 0", "ping_group_range \(range())")
+
+            // VI_1 becomes MASTER: the master daemon replaces the backup one.
+            let master = Self.wait(.seconds(15)) {
+                let d = Self.run(["ipvsadm", "-L", "--daemon"])
+                return d.contains("master sync daemon (mcast=dummy0, syncid=9,") && !d.contains("backup sync daemon")
+            }
+            #expect(master != nil, "ipvsadm -L --daemon: \(Self.run(["ipvsadm", "-L", "--daemon"])); log:\n\(kad.output)")
+            #expect(kad.output.contains("(VI_1) Entering MASTER STATE"), "log:\n\(kad.output)")
+
+            // PING_CHECK: 192.0.2.1 (dummy0) answers; 198.51.100.99 (veth0's subnet, nobody) does not.
+            let pinged = try Self.wait(.seconds(15)) { try Self.table() == ["192.0.2.1:80": 1] }
+            #expect(pinged != nil, "table \(String(describing: try? Self.table())); log:\n\(kad.output)")
+            let status = try await ControlClient.request("status", path: "\(dir)/s.sock")
+            #expect(status.contains("real server 192.0.2.1:80  UP"), "\(status)")
+            #expect(status.contains("real server 198.51.100.99:80  DOWN"), "\(status)")
+
+            // Stop: the sync daemon is stopped, ping_group_range restored; timeouts stay.
+            #expect(kad.stop() == 0, "log:\n\(kad.output)")
+            let daemons = Self.run(["ipvsadm", "-L", "--daemon"])
+            #expect(!daemons.contains("sync daemon"), "\(daemons)")
+            #expect(range() == "1 0", "ping_group_range \(range()) after stop")
+            #expect(Self.run(["ipvsadm", "-L", "--timeout"]).contains("7200 30 60"))
+            _ = try Shell.capture(["ipvsadm", "--set", "900", "120", "300"])
+            _ = try Shell.capture(["ipvsadm", "-C"])
+        }
+
+        @Test("SIGHUP: an unchanged real server keeps its checker (and counters), a changed weight and a removed server are the only table changes")
+        func reloadCarriesCheckerState() async throws {
+            guard Self.present else {
+                if Self.inVM { Issue.record("IPVS_VM=1 but the kernel has no /proc/net/ip_vs") }
+                return
+            }
+            guard FileManager.default.isExecutableFile(atPath: KadProcess.binary) else {
+                Issue.record("no kad binary at \(KadProcess.binary) (IPVSVirtualMachineTests must --copy it)")
+                return
+            }
+            _ = try Shell.capture(["ipvsadm", "-C"])
+            let dir = NSTemporaryDirectory() + "kad-lvs-\(UUID().uuidString)"
+            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(atPath: dir) }
+            func config(weight2: Int, third: Bool) -> String {
+                func rs(_ port: Int, _ weight: Int) -> String {
+                    """
+                        real_server 192.0.2.1 \(port) {
+                            weight \(weight)
+                            TCP_CHECK {
+                                connect_timeout 1
+                            }
+                        }
+
+                    """
+                }
+                return "virtual_server 192.0.2.10 80 {\n    delay_loop 1\n    lb_algo rr\n    protocol TCP\n"
+                    + rs(18081, 2) + rs(18082, weight2) + (third ? rs(18083, 1) : "") + "}\n"
+            }
+            try config(weight2: 1, third: true).write(toFile: "\(dir)/kad.conf", atomically: true, encoding: .utf8)
+            let listeners = try [18081, 18082, 18083].map { try Listener(port: UInt16($0)) }
+            defer { for l in listeners { l.close() } }
+            let kad = try Daemon([], directory: dir, tag: "r")
+            defer { if kad.process.isRunning { kill(kad.process.processIdentifier, SIGKILL) } }
+            let socket = "\(dir)/r.sock"
+
+            let started = try Self.wait(.seconds(15)) { try Self.table() == ["192.0.2.1:18081": 2, "192.0.2.1:18082": 1, "192.0.2.1:18083": 1] }
+            #expect(started != nil, "table \(String(describing: try? Self.table())); log:\n\(kad.output)")
+            // A few attempts each, so that fresh counters (a new checker) would show.
+            var before: [String: Int] = [:]
+            for _ in 0..<100 {
+                before = try await Self.attempts(socket)
+                if before.count == 3, before.values.allSatisfy({ $0 >= 3 }) { break }
+                usleep(100_000)
+            }
+            #expect(before.count == 3 && before.values.allSatisfy { $0 >= 3 }, "\(before)")
+
+            try config(weight2: 3, third: false).write(toFile: "\(dir)/kad.conf", atomically: true, encoding: .utf8)
+            kill(kad.process.processIdentifier, SIGHUP)
+            let reloaded = Self.wait(.seconds(10)) { kad.output.contains("IPVS: reload finished") }
+            #expect(reloaded != nil, "log:\n\(kad.output)")
+            let after = try await Self.attempts(socket)
+            #expect(Set(after.keys) == ["192.0.2.1:18081", "192.0.2.1:18082"], "\(after)")
+            // Unchanged: the same checker, its count went on. Changed weight: a new checker, counted from 0.
+            #expect((after["192.0.2.1:18081"] ?? 0) >= (before["192.0.2.1:18081"] ?? .max), "before \(before), after \(after)")
+            #expect((after["192.0.2.1:18082"] ?? .max) < (before["192.0.2.1:18082"] ?? 0), "before \(before), after \(after)")
+            #expect(kad.output.contains("IPVS: reload finished: 1 virtual server(s) (was 1), 1 real server(s) kept their checker state"),
+                    "log:\n\(kad.output)")
+            #expect(try Self.table() == ["192.0.2.1:18081": 2, "192.0.2.1:18082": 3])
+            // Exactly two table changes between the reload's start and end.
+            let log = kad.output
+            let reloadPart = log.components(separatedBy: "Reloading").last?.components(separatedBy: "IPVS: reload finished").first ?? ""
+            let changes = reloadPart.split(separator: "\n").filter {
+                $0.contains("IPVS: add ") || $0.contains("IPVS: change ") || $0.contains("IPVS: delete ")
+            }
+            #expect(changes.count == 2, "\(changes)")
+            #expect(changes.contains { $0.contains("IPVS: change destination 192.0.2.1:18082") }, "\(changes)")
+            #expect(changes.contains { $0.contains("IPVS: delete destination 192.0.2.1:18083") }, "\(changes)")
+            // It stays up: no warmup brings it down, and no further change shows later.
+            usleep(1_500_000)
+            #expect(try Self.table() == ["192.0.2.1:18081": 2, "192.0.2.1:18082": 3])
+            #expect(kad.stop() == 0, "log:\n\(kad.output)")
+        }
     }
 }

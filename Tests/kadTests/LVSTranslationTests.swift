@@ -177,7 +177,10 @@ struct LVSTranslationTests {
     @Test func unsupportedKeywordsAreRefusedByName() {
         let r = Self.translate("""
             global_defs {
-                lvs_sync_daemon eth0 VI_1
+                nftables_ipvs
+            }
+            bfd_instance b {
+                neighbor_ip 198.51.100.2
             }
             virtual_server 192.0.2.10 80 {
                 protocol TCP
@@ -188,20 +191,136 @@ struct LVSTranslationTests {
                         url {
                             path /
                             regex "ok"
+                            regex_options caseless
+                            regex_min_offset 4
+                        }
+                        url {
+                            path /a
+                            regex "(unclosed"
+                        }
+                        url {
+                            path /b
+                            regex_no_match
                         }
                     }
-                    PING_CHECK {
+                    BFD_CHECK {
+                        name b
                     }
                 }
             }
             """)
         let lines = r.problems.map(\.description)
-        #expect(lines.contains("lvs_sync_daemon: not supported yet"))
+        #expect(lines.contains("nftables_ipvs: not supported yet"), "\(lines)")
         #expect(lines.contains("virtual_server 192.0.2.10 80: ha_suspend: not supported yet"))
-        #expect(lines.contains { $0.hasPrefix("virtual_server 192.0.2.10 80: real_server 198.51.100.2 80: HTTP_GET #1: fast_recovery:") })
-        #expect(lines.contains { $0.hasPrefix("virtual_server 192.0.2.10 80: real_server 198.51.100.2 80: HTTP_GET #1: url regex:") })
-        #expect(lines.contains { $0.contains("PING_CHECK #2: PING_CHECK: not supported yet") })
+        let http = "virtual_server 192.0.2.10 80: real_server 198.51.100.2 80: HTTP_GET #1: "
+        #expect(lines.contains { $0.hasPrefix(http + "fast_recovery:") })
+        #expect(lines.contains(http + "regex_options: not supported (kad uses Swift Regex, not PCRE2)"), "\(lines)")
+        #expect(lines.contains(http + "regex_min_offset: not supported yet"), "\(lines)")
+        #expect(lines.contains(http + "regex_no_match: needs a regex"), "\(lines)")
+        // A pattern Swift cannot compile: the compiler's message, which says where.
+        #expect(lines.contains(http + "url regex: Swift Regex cannot compile /(unclosed/: expected ')' at offset 9"), "\(lines)")
+        #expect(!lines.contains { $0.contains("/ok/") }, "\(lines)")
+        #expect(lines.contains { $0.contains("BFD_CHECK #2: BFD_CHECK: not supported yet") })
         #expect(r.virtualServers.isEmpty)
+    }
+
+    @Test func pingCheckAndRegexURLs() throws {
+        let r = Self.translate("""
+            virtual_server 192.0.2.10 80 {
+                protocol TCP
+                real_server 198.51.100.2 80 {
+                    PING_CHECK {
+                        connect_timeout 2
+                        connect_ip 198.51.100.7
+                    }
+                    HTTP_GET {
+                        url {
+                            path /health
+                            regex "status: (ok|degraded)"
+                        }
+                        url {
+                            path /errors
+                            regex "ERROR [0-9]+"
+                            regex_no_match
+                        }
+                    }
+                }
+            }
+            """)
+        #expect(r.problems.isEmpty, "\(r.problems)")
+        #expect(r.hasPingCheck)
+        let checkers = try #require(r.virtualServers.first?.realServers.first?.checkers)
+        #expect(checkers.count == 2)
+        guard case .ping(let c, let timeout) = checkers[0].spec else { Issue.record("\(checkers[0].spec)"); return }
+        #expect(c.address == Self.addr("198.51.100.7"))
+        #expect(timeout == .seconds(2))
+        guard case .http(_, _, _, _, let urls, _) = checkers[1].spec else { Issue.record("\(checkers[1].spec)"); return }
+        #expect(urls.map(\.regex) == ["status: (ok|degraded)", "ERROR [0-9]+"])
+        #expect(urls.map(\.regexNoMatch) == [false, true])
+        #expect(!Self.translate("virtual_server 192.0.2.10 80 {\n protocol TCP\n real_server 198.51.100.2 80 {\n TCP_CHECK {\n }\n }\n}\n").hasPingCheck)
+    }
+
+    @Test func lvsTimeouts() {
+        #expect(Self.translate("global_defs {\n lvs_timeouts tcp 7200 tcpfin 30 udp 60\n}\n").timeouts
+                == IPVSTimeouts(tcp: 7200, tcpFin: 30, udp: 60))
+        // Any order; what is not given stays 0 (left as it is).
+        let partial = Self.translate("global_defs {\n lvs_timeouts udp 5 tcp 100\n}\n")
+        #expect(partial.timeouts == IPVSTimeouts(tcp: 100, udp: 5))
+        #expect(partial.needsIPVS)
+        #expect(Self.translate("").timeouts == nil)
+        #expect(!Self.translate("").needsIPVS)
+        for (words, message) in [("tcp x", "tcp needs a number of seconds from 0 to 2147483"),
+                                 ("tcp 2147484", "tcp needs a number of seconds from 0 to 2147483"),
+                                 ("sctp 5", "unknown word 'sctp' (expected tcp, tcpfin or udp)"),
+                                 ("udp 5 udp 6", "udp given twice")] {
+            let r = Self.translate("global_defs {\n lvs_timeouts \(words)\n}\n")
+            #expect(r.problems.map(\.description) == ["lvs_timeouts: \(message)"], "\(words)")
+            #expect(r.timeouts == nil)
+        }
+    }
+
+    @Test func pingGroupRangeIsWidenedJustEnough() {
+        // The kernel's default (nobody) and unreadable values: just the group.
+        #expect(Daemon.widenedPingGroupRange("1\t0\n", gid: 0) == "0 0")
+        #expect(Daemon.widenedPingGroupRange("garbage", gid: 5) == "5 5")
+        // A range that holds the group already: left alone.
+        #expect(Daemon.widenedPingGroupRange("0\t2147483647", gid: 0) == nil)
+        #expect(Daemon.widenedPingGroupRange("100 200", gid: 150) == nil)
+        // Otherwise stretched to it.
+        #expect(Daemon.widenedPingGroupRange("100 200", gid: 0) == "0 200")
+        #expect(Daemon.widenedPingGroupRange("100 200", gid: 300) == "100 300")
+    }
+
+    static let instance = """
+        vrrp_instance VI_1 {
+            interface dummy0
+            virtual_router_id 51
+            priority 100
+            virtual_ipaddress {
+                192.0.2.50
+            }
+        }
+
+        """
+
+    @Test func syncDaemon() throws {
+        let plain = try #require(Self.translate("global_defs {\n lvs_sync_daemon dummy0 VI_1\n}\n" + Self.instance).syncDaemon)
+        // The sync id is the instance's VRID; the rest is the kernel's default.
+        #expect(plain == LVSTranslation.SyncDaemonPlan(interface: "dummy0", instance: "VI_1", syncID: 51))
+        #expect(plain.daemon(.master) == IPVSSyncDaemon(state: .master, interface: "dummy0", syncID: 51))
+        let full = try #require(Self.translate(
+            "global_defs {\n lvs_sync_daemon veth0 inst VI_1 id 7 maxlen 1400 port 8849 ttl 2 group 239.1.2.3\n}\n" + Self.instance).syncDaemon)
+        #expect(full.daemon(.backup) == IPVSSyncDaemon(state: .backup, interface: "veth0", syncID: 7, maximumLength: 1400,
+                                                       group: Self.addr("239.1.2.3"), port: 8849, ttl: 2))
+        for (words, message) in [("dummy0", "needs a VRRP instance (its state decides whether the sync daemon is master or backup)"),
+                                 ("dummy0 VI_9", "no vrrp_instance VI_9"),
+                                 ("dummy0 VI_1 id 256", "id must be 0 to 255"),
+                                 ("dummy0 VI_1 group 192.0.2.7", "group '192.0.2.7' is not a multicast address"),
+                                 ("dummy0 VI_1 ttl", "unexpected 'ttl' (expected id, maxlen, port, ttl or group and a value)")] {
+            let r = Self.translate("global_defs {\n lvs_sync_daemon \(words)\n}\n" + Self.instance)
+            #expect(r.problems.map(\.description) == ["lvs_sync_daemon: \(message)"], "\(words)")
+            #expect(r.syncDaemon == nil)
+        }
     }
 
     @Test func flushSettings() {

@@ -22,12 +22,53 @@ public struct HTTPURLCheck: Sendable, Hashable {
     public var statusCodes: [ClosedRange<Int>]
     /// `virtualhost` of the url; wins over the checker's.
     public var virtualhost: String?
+    /// `regex`: a pattern (Swift Regex syntax, which covers the common PCRE subset) the body
+    /// must match somewhere; `nil` = no regex check.
+    public var regex: String?
+    /// `regex_no_match`: the body must not match `regex`.
+    public var regexNoMatch: Bool
 
-    public init(path: String, digest: String? = nil, statusCodes: [ClosedRange<Int>] = [200...299], virtualhost: String? = nil) {
+    public init(path: String, digest: String? = nil, statusCodes: [ClosedRange<Int>] = [200...299], virtualhost: String? = nil,
+                regex: String? = nil, regexNoMatch: Bool = false) {
         self.path = path
         self.digest = digest
         self.statusCodes = statusCodes
         self.virtualhost = virtualhost
+        self.regex = regex
+        self.regexNoMatch = regexNoMatch
+    }
+
+    /// Why `pattern` cannot be used: Swift's regex compiler's message (with the position in the
+    /// pattern), or nil when it compiles.
+    public static func regexProblem(_ pattern: String) -> String? {
+        do {
+            _ = try Regex(pattern)
+            return nil
+        } catch {
+            let at = errorOffset(error, in: pattern).map { " at offset \($0)" } ?? ""
+            return "Swift Regex cannot compile /\(pattern)/: \(error)\(at)"
+        }
+    }
+
+    /// Where in `pattern` the regex parser's error points (0-based, in UTF-8 bytes). The error
+    /// type is the parser's own; its `location.range` is read through `Mirror`, so a change in
+    /// the library only loses the offset, never the message.
+    static func errorOffset(_ error: any Error, in pattern: String) -> Int? {
+        func child(_ value: Any, _ label: String) -> Any? {
+            Mirror(reflecting: value).children.first { $0.label == label }?.value
+        }
+        guard let location = child(error, "location"), let range = child(location, "range") as? Range<String.Index>,
+              range.lowerBound <= pattern.endIndex else { return nil }
+        return pattern.utf8.distance(from: pattern.utf8.startIndex, to: range.lowerBound)
+    }
+
+    /// Whether `body` matches `pattern` somewhere (nil: the pattern does not compile). Matching
+    /// is on Unicode scalars, as PCRE2 in UTF mode does, not on grapheme clusters (so `\r\n`
+    /// is two characters and `.` never swallows both); bytes that are not UTF-8 become U+FFFD.
+    public static func bodyMatches(_ body: [UInt8], pattern: String) -> Bool? {
+        guard let regex = try? Regex(pattern) else { return nil }
+        let text = String(decoding: body, as: UTF8.self)
+        return (try? regex.matchingSemantics(.unicodeScalar).firstMatch(in: text)) != nil
     }
 
     /// `200-299`, `200,301-302`.
@@ -66,10 +107,13 @@ public struct HTTPFetchResult: Sendable, Hashable {
     /// Lowercase hex, 32 digits.
     public var digest: String
     public var bodyLength: Int
+    /// Whether the body matched the url's `regex` (nil: the url has none).
+    public var regexMatched: Bool? = nil
 }
 
 /// `HTTP_GET` and `SSL_GET`: every url must answer with an accepted status and, when a digest is
-/// configured, a body whose MD5 matches.
+/// configured, a body whose MD5 matches; with a `regex`, a body that matches it (or, with
+/// `regex_no_match`, does not).
 ///
 /// Each url is fetched on its own connection: `GET path HTTP/1.0|1.1`, `User-Agent:
 /// KeepAliveClient`, `Host:` the url's `virtualhost`, else the checker's (which the caller
@@ -80,7 +124,8 @@ public struct HTTPFetchResult: Sendable, Hashable {
 ///
 /// Failure reasons: "connection refused", "timed out after 3 s", "HTTP status 503 not in
 /// 200-299 (GET /health)", "MD5 digest 0cc1… does not match 9e10… (GET /)", "invalid HTTP
-/// response (...)", "connection closed before the response ended".
+/// response (...)", "connection closed before the response ended", "body does not match regex
+/// /ok/ (GET /)", "body matches regex /ERROR/ (GET /)".
 public struct HTTPCheck: HealthCheck {
     public var connection: CheckerConnection
     public var connectTimeout: Duration
@@ -119,6 +164,9 @@ public struct HTTPCheck: HealthCheck {
                 }
                 if let want = url.digest?.lowercased(), want != got.digest {
                     return .failure(reason: "MD5 digest \(got.digest) does not match \(want) (GET \(url.path))")
+                }
+                if let pattern = url.regex, let matched = got.regexMatched, matched == url.regexNoMatch {
+                    return .failure(reason: "body \(matched ? "matches" : "does not match") regex /\(pattern)/ (GET \(url.path))")
                 }
             }
             return .success
@@ -183,13 +231,15 @@ public struct HTTPCheck: HealthCheck {
         }
         let requestHead = requestHead(for: url)
         let limit = maximumBodySize
-        let needBody = url.digest != nil
+        let needBody = url.digest != nil || url.regex != nil
+        let keepBody = url.regex != nil
         return try await withTaskCancellationHandler {
             try await channel.executeThenClose { inbound, outbound in
                 try await outbound.write(contentsOf: [.head(requestHead), .end(nil)])
                 var status: Int?
                 var md5 = Insecure.MD5()
                 var length = 0
+                var body: [UInt8] = []
                 for try await part in inbound {
                     switch part {
                     case .head(let head):
@@ -201,10 +251,18 @@ public struct HTTPCheck: HealthCheck {
                             return HTTPFetchResult(status: status ?? 0, digest: "", bodyLength: length)
                         }
                         chunk.withUnsafeReadableBytes { md5.update(bufferPointer: $0) }
+                        if keepBody { body += chunk.readableBytesView }
                     case .end:
                         guard let status else { throw CheckFailure("invalid HTTP response (no status line)") }
                         let hex = md5.finalize().map { String($0, radix: 16).leftPadded(2) }.joined()
-                        return HTTPFetchResult(status: status, digest: hex, bodyLength: length)
+                        var result = HTTPFetchResult(status: status, digest: hex, bodyLength: length)
+                        if let pattern = url.regex {
+                            guard let matched = HTTPURLCheck.bodyMatches(body, pattern: pattern) else {
+                                throw CheckFailure("regex /\(pattern)/ does not compile")
+                            }
+                            result.regexMatched = matched
+                        }
+                        return result
                     }
                 }
                 if status == nil { throw CheckFailure("connection closed before an HTTP response (GET \(url.path))") }

@@ -65,6 +65,8 @@ final class Daemon: @unchecked Sendable {
     var virtualMACs: [String: VirtualMAC] = [:]
     let sysctls = SysctlSettings()
     var holdsIGMPSetting = false
+    /// Whether kad widened `net.ipv4.ping_group_range` for PING_CHECK (restored at stop).
+    var holdsPingGroupRange = false
     /// Set when the daemon stops: STOP transitions are then STOP, not a reload's DELETED.
     let stopping = Atomic<Bool>(false)
     /// The last state and priority of each instance, for notifications. Event task only.
@@ -189,7 +191,10 @@ final class Daemon: @unchecked Sendable {
             control = try await ControlServer.start(path: options.controlSocket,
                                                     handler: ControlSocket.handler(daemon: info, snapshot: { await runner.snapshot() },
                                                                                    virtualServers: { [weak self] in
-                                                                                       await self?.lvsBox.withLock { $0 }?.status()
+                                                                                       // Absent without virtual servers (IPVS may be open
+                                                                                       // for lvs_timeouts / lvs_sync_daemon alone).
+                                                                                       let s = await self?.lvsBox.withLock { $0 }?.status()
+                                                                                       return s?.isEmpty == true ? nil : s
                                                                                    }))
         } catch {
             throw DaemonError("control socket \(options.controlSocket): \(error)")
@@ -215,7 +220,7 @@ final class Daemon: @unchecked Sendable {
             throw DaemonError("\(error)")
         }
         // IPVS before anything changes: a kernel without ip_vs must not leave a half-started daemon.
-        if !configuration.lvs.virtualServers.isEmpty {
+        if configuration.lvs.needsIPVS {
             lvsBox.withLock { $0 = nil }
             let controller = try Self.openLVS(logger: logger)
             lvsBox.withLock { $0 = controller }
@@ -245,12 +250,57 @@ final class Daemon: @unchecked Sendable {
             if case .interfaceChanged(let name, true) = input { self?.interfaceCameUp(name) }
         })
         eventTask = Task { [self] in
-            for await event in runner.events { self.handle(event) }
+            for await event in runner.events {
+                self.handle(event)
+                // lvs_sync_daemon follows its instance (the controller ignores the others).
+                if case .transition(let instance, _, let to, _, _) = event, to == .master || to == .backup || to == .fault,
+                   let lvs = lvsBox.withLock({ $0 }) {
+                    await lvs.vrrpState(instance, master: to == .master)
+                }
+            }
         }
         try updateTrackers(configuration)
         runner.submit(.startup)
         runnerTask = Task { await runner.run() }
+        updatePingGroupRange(configuration.lvs.hasPingCheck)
         if let lvs = lvsBox.withLock({ $0 }) { await lvs.start(configuration.lvs) }
+    }
+
+    static let pingGroupRange = "net/ipv4/ping_group_range"
+
+    /// PING_CHECK sends through unprivileged ICMP sockets, which the kernel allows only to the
+    /// groups in `net.ipv4.ping_group_range` (per network namespace; `1 0`, nobody, by
+    /// default). While a PING_CHECK exists the range is widened just enough to hold kad's
+    /// group; the value found is written back when none is left (a reload) and at stop.
+    func updatePingGroupRange(_ needed: Bool) {
+        let key = Self.pingGroupRange
+        guard needed else {
+            if holdsPingGroupRange {
+                holdsPingGroupRange = false
+                do { try sysctls.release(key) } catch { logger.error("restoring net.ipv4.ping_group_range: \(error)") }
+            }
+            return
+        }
+        guard !holdsPingGroupRange else { return }
+        do {
+            let current = try sysctls.value(of: key)
+            guard let wider = Self.widenedPingGroupRange(current, gid: UInt32(getegid())) else { return }
+            try sysctls.set(key, to: wider)
+            holdsPingGroupRange = true
+            logger.info("net.ipv4.ping_group_range set to \(wider) (was \(current.split(whereSeparator: \.isWhitespace).joined(separator: " "))) for PING_CHECK")
+        } catch {
+            logger.error("cannot widen net.ipv4.ping_group_range (\(error)): PING_CHECK will fail with \"ICMP sockets not permitted\"")
+        }
+    }
+
+    /// The `ping_group_range` value that holds `gid`: nil when `current` holds it already, the
+    /// current range stretched to `gid`, or `gid gid` when the range is empty (low > high) or
+    /// unreadable.
+    static func widenedPingGroupRange(_ current: String, gid: UInt32) -> String? {
+        let words = current.split(whereSeparator: \.isWhitespace).compactMap { UInt32($0) }
+        guard words.count == 2, words[0] <= words[1] else { return "\(gid) \(gid)" }
+        if (words[0]...words[1]).contains(gid) { return nil }
+        return "\(min(words[0], gid)) \(max(words[1], gid))"
     }
 
     /// Opens the IPVS generic netlink family (loading ip_vs if needed) for the LVS controller.
@@ -582,9 +632,10 @@ final class Daemon: @unchecked Sendable {
                 logger.error("notify FIFO: \(error); notifications are off until the next successful reload")
             }
         }
+        updatePingGroupRange(next.lvs.hasPingCheck)
         if let lvs = lvsBox.withLock({ $0 }) {
             await lvs.reload(next.lvs)
-        } else if !next.lvs.virtualServers.isEmpty {
+        } else if next.lvs.needsIPVS {
             do {
                 let lvs = try Self.openLVS(logger: logger)
                 lvsBox.withLock { $0 = lvs }
@@ -627,6 +678,7 @@ final class Daemon: @unchecked Sendable {
         }
         await eventTask?.value
         if let lvs = lvsBox.withLock({ $0 }) { await lvs.stop(keep: options.keepIPVSOnStop) }
+        updatePingGroupRange(false)
         for (_, t) in scriptTrackers { await t.trackers.stop() }
         for (_, t) in fileTrackers { await t.trackers.stop() }
         if let notifier = notifierBox.withLock({ $0 }) { await notifier.finish() }

@@ -97,7 +97,12 @@ struct DaemonConfiguration: Sendable {
         let notify = NotifyPlan(config: vrrpModel, scripts: &scripts)
         let scriptTrackers = ScriptTrackerPlan(config: vrrpModel, scripts: &scripts)
         let fileTrackers = FileTrackerPlan(config: vrrpModel)
-        let lvs = scope.vrrpOnly ? LVSTranslation.Result() : LVSTranslation.translate(model, scripts: &scripts)
+        var lvs = scope.vrrpOnly ? LVSTranslation.translateSyncDaemon(model) : LVSTranslation.translate(model, scripts: &scripts)
+        // lvs_sync_daemon belongs to the VRRP side (it follows an instance): not run with -C.
+        if scope.checkersOnly, lvs.syncDaemon != nil {
+            lvs.syncDaemon = nil
+            warnings.append("lvs_sync_daemon is ignored: -C/--check runs only the checkers (the sync daemon follows a VRRP instance)")
+        }
         problems += lvs.problems.map(\.description)
         warnings += lvs.warnings
         problems += scripts.problems.map(\.description) + fileTrackers.problems.map(\.description)

@@ -19,7 +19,13 @@ import Synchronization
 /// - ``reload(_:)`` keeps the checker state of the real servers that stay with the same checkers
 ///   and weight, starts the new ones, stops the removed ones, and applies the minimal plan.
 /// - ``stop(keep:)``: checkers stopped, `omega` notifies, then the managed services removed
-///   (kept with `-I`, the whole table flushed with `lvs_flush_on_stop`).
+///   (kept with `-I`, the whole table flushed with `lvs_flush_on_stop`), and the sync daemon
+///   stopped.
+/// - `lvs_timeouts` are set at start and again by a reload that changes them (never restored:
+///   keepalived leaves them too).
+/// - `lvs_sync_daemon`: the sync daemon runs as backup from start, and as master while its VRRP
+///   instance is MASTER (``vrrpState(_:master:)``, fed by the daemon's event task); a reload
+///   that changes its parameters restarts it.
 actor LVSController {
     /// How often outside edits of the table are repaired.
     static let repairInterval: Duration = .seconds(5)
@@ -61,6 +67,13 @@ actor LVSController {
     private var scriptTasks: [UInt64: Task<Void, Never>] = [:]
     private var nextScriptID: UInt64 = 0
     private var stopped = false
+    /// The timeouts last set (`lvs_timeouts`).
+    private var timeouts: IPVSTimeouts?
+    /// `lvs_sync_daemon`, and the daemon kad runs for it now.
+    private var syncPlan: LVSTranslation.SyncDaemonPlan?
+    private var syncRunning: IPVSSyncDaemon?
+    /// Whether each VRRP instance is MASTER (from the daemon's transitions).
+    private var masters: [String: Bool] = [:]
 
     init(client: IPVSClient, logger: Logger) {
         self.logger = logger
@@ -75,6 +88,9 @@ actor LVSController {
 
     func start(_ plan: LVSTranslation.Result) {
         stopMode = plan.stopMode
+        applyTimeouts(plan.timeouts)
+        syncPlan = plan.syncDaemon
+        applySyncDaemon()
         if plan.flushAtStart {
             do {
                 try reconciler.kernel.flush()
@@ -129,6 +145,59 @@ actor LVSController {
                 }
             })
         return Checkers(checkers: rs.checkers, weight: rs.destination.weight, scheduler: scheduler, counters: counters)
+    }
+
+    // MARK: - Timeouts and the sync daemon
+
+    private func applyTimeouts(_ wanted: IPVSTimeouts?) {
+        guard let wanted, wanted != timeouts else { return }
+        do {
+            try reconciler.kernel.setTimeouts(wanted)
+            timeouts = wanted
+            logger.info("IPVS: connection timeouts set (lvs_timeouts \(wanted); 0 left as it was)")
+        } catch {
+            logger.error("IPVS: lvs_timeouts \(wanted): \(error)")
+        }
+    }
+
+    /// A VRRP instance entered MASTER (`master`) or BACKUP/FAULT: the sync daemon follows it.
+    func vrrpState(_ instance: String, master: Bool) {
+        guard !stopped else { return }
+        masters[instance] = master
+        if syncPlan?.instance == instance { applySyncDaemon() }
+    }
+
+    /// Runs the sync daemon `syncPlan` asks for in the role its instance's state gives (stopping
+    /// the one running when it differs).
+    private func applySyncDaemon() {
+        let wanted = syncPlan.map { $0.daemon(masters[$0.instance] == true ? .master : .backup) }
+        guard wanted != syncRunning else { return }
+        stopSyncDaemon()
+        guard let wanted, let plan = syncPlan else { return }
+        do {
+            do throws(NetLinuxError) {
+                try reconciler.kernel.startSyncDaemon(wanted)
+            } catch where error.errno == .fileExists {
+                // Left by an earlier run or another tool: ours replaces it.
+                try reconciler.kernel.stopSyncDaemon(wanted.state)
+                try reconciler.kernel.startSyncDaemon(wanted)
+            }
+            syncRunning = wanted
+            logger.info("IPVS: \(wanted) started (lvs_sync_daemon; \(plan.instance) is \(wanted.state == .master ? "MASTER" : "not MASTER"))")
+        } catch {
+            logger.error("IPVS: lvs_sync_daemon: cannot start the \(wanted): \(error)")
+        }
+    }
+
+    private func stopSyncDaemon() {
+        guard let running = syncRunning else { return }
+        syncRunning = nil
+        do {
+            try reconciler.kernel.stopSyncDaemon(running.state)
+            logger.info("IPVS: \(running.state) sync daemon stopped")
+        } catch {
+            logger.error("IPVS: stopping the \(running): \(error)")
+        }
     }
 
     // MARK: - Verdicts
@@ -239,6 +308,9 @@ actor LVSController {
     func reload(_ plan: LVSTranslation.Result) {
         guard !stopped else { return }
         stopMode = plan.stopMode
+        applyTimeouts(plan.timeouts)
+        syncPlan = plan.syncDaemon
+        applySyncDaemon()
         var next: [Server] = []
         var kept: Set<ObjectIdentifier> = []
         for p in plan.virtualServers {
@@ -298,6 +370,7 @@ actor LVSController {
         }
         report(r, reading: nil)
         if let e = r.flushError { logger.error("IPVS: flush: \(e)") }
+        stopSyncDaemon()
         // Scripts get a short grace period (omega's notify_down must be able to run).
         let tasks = Array(scriptTasks.values)
         let done = Atomic<Bool>(false)
@@ -373,6 +446,7 @@ extension LVSTranslation.CheckSpec {
         case .udp: "UDP_CHECK"
         case .misc: "MISC_CHECK"
         case .file: "FILE_CHECK"
+        case .ping: "PING_CHECK"
         }
     }
 }

@@ -26,6 +26,7 @@ enum LVSTranslation {
                  minimum: Int, maximum: Int)
         case misc(Script, timeout: Duration, dynamic: Bool)
         case file(path: String, weight: Int, reverse: Bool, dynamic: Bool, base: Int)
+        case ping(CheckerConnection, timeout: Duration)
 
         /// The checker itself (`runner` runs MISC_CHECK scripts).
         func make(runner: ScriptRunner) -> any HealthCheck {
@@ -41,6 +42,7 @@ enum LVSTranslation {
             case let .misc(script, t, dynamic): return IPVSControl.MiscCheck(script: script, runner: runner, timeout: t, dynamic: dynamic)
             case let .file(path, weight, reverse, dynamic, base):
                 return IPVSControl.FileCheck(path: path, weight: weight, reverse: reverse, dynamic: dynamic, baseWeight: base)
+            case let .ping(c, t): return IPVSControl.PingCheck(connection: c, connectTimeout: t)
             }
         }
     }
@@ -102,13 +104,48 @@ enum LVSTranslation {
         case flush
     }
 
+    /// `lvs_sync_daemon IF [inst] VI [id N] [maxlen N] [port N] [ttl N] [group IP]`: an IPVS
+    /// connection-sync daemon that runs as master while the VRRP instance `instance` is MASTER
+    /// and as backup otherwise.
+    struct SyncDaemonPlan: Sendable, Hashable {
+        var interface: String
+        var instance: String
+        /// `id`, else the instance's VRID.
+        var syncID: UInt32
+        /// `nil`: the kernel's default (port 8848, TTL 1, group 224.0.0.81).
+        var maximumLength: UInt16?
+        var port: UInt16?
+        var ttl: UInt8?
+        var group: VRRPCore.IPAddress?
+
+        func daemon(_ state: IPVSSyncDaemon.State) -> IPVSSyncDaemon {
+            IPVSSyncDaemon(state: state, interface: interface, syncID: syncID, maximumLength: maximumLength,
+                           group: group, port: port, ttl: ttl)
+        }
+    }
+
     struct Result: Sendable {
         var virtualServers: [VirtualServerPlan] = []
+        /// `lvs_timeouts`: set at start and when a reload changes them (0 leaves one as it is).
+        var timeouts: IPVSTimeouts?
+        /// `lvs_sync_daemon`.
+        var syncDaemon: SyncDaemonPlan?
         var problems: [VRRPTranslation.Problem] = []
         var warnings: [String] = []
         /// `lvs_flush`: flush the table at start.
         var flushAtStart = false
         var stopMode = StopMode.removeOwned
+
+        /// Whether the daemon needs the IPVS netlink family at all.
+        var needsIPVS: Bool { !virtualServers.isEmpty || timeouts != nil || syncDaemon != nil }
+
+        /// Whether a real server has a PING_CHECK (the daemon then widens
+        /// `net.ipv4.ping_group_range`).
+        var hasPingCheck: Bool {
+            virtualServers.contains { vs in
+                vs.realServers.contains { rs in rs.checkers.contains { if case .ping = $0.spec { true } else { false } } }
+            }
+        }
 
         /// Every script the LVS side runs (for the capability check).
         var scripts: [Script] {
@@ -132,6 +169,14 @@ enum LVSTranslation {
         return t.result
     }
 
+    /// The global `lvs_sync_daemon` alone: with `-P` (VRRP only) the virtual servers are not
+    /// translated, but the sync daemon belongs to the VRRP side (keepalived's VRRP process runs it).
+    static func translateSyncDaemon(_ config: KeepalivedConfig) -> Result {
+        var t = LVSTranslator(config: config)
+        t.syncDaemon()
+        return t.result
+    }
+
     static func address(_ a: ConfigDSL.IPAddress) -> VRRPCore.IPAddress {
         VRRPCore.IPAddress(bytes: a.bytes)!
     }
@@ -149,9 +194,9 @@ private struct LVSTranslator {
 
     mutating func run(_ scripts: inout ScriptPreparer) {
         let g = config.globalDefs
-        if g.lvsSyncDaemon != nil { refuse(nil, "lvs_sync_daemon") }
+        syncDaemon()
         if g.nftablesIPVS != nil { refuse(nil, "nftables_ipvs") }
-        if g.lvsTimeouts != nil { refuse(nil, "lvs_timeouts") }
+        if let words = g.lvsTimeouts { timeouts(words) }
         if g.lvsNotifyFIFO != nil || g.lvsNotifyFIFOScript != nil { refuse(nil, "lvs_notify_fifo") }
         if let ns = config.netNamespaceIPVS, !ns.isEmpty { refuse(nil, "net_namespace_ipvs") }
         result.flushAtStart = g.lvsFlush
@@ -170,6 +215,96 @@ private struct LVSTranslator {
             }
             result.virtualServers.append(plan)
         }
+    }
+
+    /// `lvs_timeouts [tcp S] [tcpfin S] [udp S]`, in any order.
+    mutating func timeouts(_ words: [String]) {
+        var t = IPVSTimeouts()
+        var i = 0
+        var seen: Set<String> = []
+        while i < words.count {
+            let word = words[i]
+            guard ["tcp", "tcpfin", "udp"].contains(word) else {
+                refuse(nil, "lvs_timeouts", "unknown word '\(word)' (expected tcp, tcpfin or udp)")
+                return
+            }
+            guard seen.insert(word).inserted else {
+                refuse(nil, "lvs_timeouts", "\(word) given twice")
+                return
+            }
+            // The kernel keeps timeouts in jiffies in an int: up to 2147483 s at HZ 1000.
+            guard i + 1 < words.count, let n = UInt32(words[i + 1]), n <= 2_147_483 else {
+                refuse(nil, "lvs_timeouts", "\(word) needs a number of seconds from 0 to 2147483")
+                return
+            }
+            switch word {
+            case "tcp": t.tcp = n
+            case "tcpfin": t.tcpFin = n
+            default: t.udp = n
+            }
+            i += 2
+        }
+        result.timeouts = t
+    }
+
+    /// `lvs_sync_daemon IF [inst] VI [id N] [maxlen N] [port N] [ttl N] [group IP]`.
+    mutating func syncDaemon() {
+        guard let words = config.globalDefs.lvsSyncDaemon, let interface = words.first else { return }
+        let keywords: Set<String> = ["id", "maxlen", "port", "ttl", "group"]
+        var i = 1
+        var instance: String?
+        if i < words.count, words[i] == "inst" { i += 1 }
+        if i < words.count, !keywords.contains(words[i]) {
+            instance = words[i]
+            i += 1
+        }
+        guard let instance else {
+            refuse(nil, "lvs_sync_daemon", "needs a VRRP instance (its state decides whether the sync daemon is master or backup)")
+            return
+        }
+        guard let vi = config.vrrpInstances.first(where: { $0.name == instance }) else {
+            refuse(nil, "lvs_sync_daemon", "no vrrp_instance \(instance)")
+            return
+        }
+        guard interface.utf8.count <= 15 else {
+            refuse(nil, "lvs_sync_daemon", "'\(interface)' is not an interface name (at most 15 bytes)")
+            return
+        }
+        var plan = LVSTranslation.SyncDaemonPlan(interface: interface, instance: instance,
+                                                 syncID: UInt32(clamping: vi.virtualRouterID ?? 0))
+        while i < words.count {
+            let word = words[i]
+            guard keywords.contains(word), i + 1 < words.count else {
+                refuse(nil, "lvs_sync_daemon", "unexpected '\(word)' (expected id, maxlen, port, ttl or group and a value)")
+                return
+            }
+            let value = words[i + 1]
+            func number(_ range: ClosedRange<Int>) -> Int? {
+                guard let n = Int(value), range.contains(n) else { return nil }
+                return n
+            }
+            switch word {
+            case "id":
+                guard let n = number(0...255) else { return refuse(nil, "lvs_sync_daemon", "id must be 0 to 255") }
+                plan.syncID = UInt32(n)
+            case "maxlen":
+                guard let n = number(1...65507) else { return refuse(nil, "lvs_sync_daemon", "maxlen must be 1 to 65507") }
+                plan.maximumLength = UInt16(n)
+            case "port":
+                guard let n = number(1...65535) else { return refuse(nil, "lvs_sync_daemon", "port must be 1 to 65535") }
+                plan.port = UInt16(n)
+            case "ttl":
+                guard let n = number(1...255) else { return refuse(nil, "lvs_sync_daemon", "ttl must be 1 to 255") }
+                plan.ttl = UInt8(n)
+            default:
+                guard let a = VRRPCore.IPAddress(value), a.isMulticast else {
+                    return refuse(nil, "lvs_sync_daemon", "group '\(value)' is not a multicast address")
+                }
+                plan.group = a
+            }
+            i += 2
+        }
+        result.syncDaemon = plan
     }
 
     func owner(_ vs: VirtualServer) -> String { "virtual_server \(vs.address.words.joined(separator: " "))" }
@@ -374,12 +509,21 @@ private struct LVSTranslator {
             if h.fastRecovery { refuse(owner, "fast_recovery") }
             var urls: [HTTPURLCheck] = []
             for u in h.urls {
-                if u.regex != nil { refuse(owner, "url regex", "not supported yet (kad has no PCRE2)") }
+                if let pattern = u.regex {
+                    if let problem = HTTPURLCheck.regexProblem(pattern) { refuse(owner, "url regex", problem) }
+                    if !u.regexOptions.isEmpty { refuse(owner, "regex_options", "not supported (kad uses Swift Regex, not PCRE2)") }
+                    if u.regexStack != nil { refuse(owner, "regex_stack", "not supported (kad uses Swift Regex, not PCRE2)") }
+                    if u.regexMinOffset != nil { refuse(owner, "regex_min_offset", "not supported yet") }
+                    if u.regexMaxOffset != nil { refuse(owner, "regex_max_offset", "not supported yet") }
+                } else if u.regexNoMatch {
+                    refuse(owner, "regex_no_match", "needs a regex")
+                }
                 guard let path = u.path else {
                     refuse(owner, "url", "has no path")
                     continue
                 }
-                urls.append(HTTPURLCheck(path: path, digest: u.digest, statusCodes: u.statusCodes, virtualhost: u.virtualhost))
+                urls.append(HTTPURLCheck(path: path, digest: u.digest, statusCodes: u.statusCodes, virtualhost: u.virtualhost,
+                                         regex: u.regex, regexNoMatch: u.regexNoMatch))
             }
             if urls.isEmpty { refuse(owner, "url", "\(c.kind.keyword) needs at least one url") }
             let version: HTTPCheckVersion = switch h.httpVersion {
@@ -416,8 +560,7 @@ private struct LVSTranslator {
             let w = f.weight ?? tracked.weight
             spec = .file(path: path, weight: w.weight, reverse: w.reverse, dynamic: f.dynamic, base: rs.effectiveWeight(in: vs))
         case .ping:
-            refuse(owner, "PING_CHECK", "not supported yet (kad does not widen net.ipv4.ping_group_range)")
-            return nil
+            spec = .ping(connection, timeout: timeout)
         case .bfd:
             refuse(owner, "BFD_CHECK", "not supported yet (kad has no BFD)")
             return nil

@@ -38,7 +38,7 @@ import VRRPCore
 /// 255, `unicast_fault_no_peer` without peers, `timer_expired_backup`, `promote_secondaries`,
 /// `kernel_rx_buf_size`, `garp_extra_if`/`vrrp_garp_extra_if`, non-zero
 /// `vrrp_garp_interval`/`vrrp_gna_interval`, `garp_group`, `vrrp_delay_after_boot`, `smtp_alert`
-/// (instance, group or global), `lvs_sync_daemon`, `net_namespace`, `interface_up_down_delays`,
+/// (instance, group or global), `net_namespace`, `interface_up_down_delays`,
 /// `linkbeat_interfaces`, `track_group` on static lines, route options kad does not install
 /// (`or`, `tos`, `realms`, `vrf`, `pref`, metrics such as `mtu`, `congctl`, `features`, `quickack`,
 /// `fastopen_no_cookie`, `ttl-propagate`, `expires`, `append`), named routing tables other than
@@ -150,7 +150,6 @@ private struct Translator {
 
     mutating func globals() {
         if g.smtpAlert == true || g.smtpAlertVRRP == true { problem(nil, "smtp_alert", "e-mail alerts are not supported") }
-        if g.lvsSyncDaemon != nil { problem(nil, "lvs_sync_daemon", "not supported") }
         if g.vrrpGarpInterval > 0 { problem(nil, "vrrp_garp_interval") }
         if g.vrrpGnaInterval > 0 { problem(nil, "vrrp_gna_interval") }
         if g.vrrpGarpExtraInterface != nil { problem(nil, "vrrp_garp_extra_if") }
