@@ -121,6 +121,26 @@ struct CheckerSchedulerTests {
         #expect(h.verdicts[1].cause.contains("connection refused"))
     }
 
+    @Test("ha_suspend: while suspended no attempt runs and the state (retries used) is kept; resuming continues it")
+    func suspendKeepsState() async {
+        let h = SchedulerHarness()
+        let check = ScriptedCheck("c", clock: h.clock, results: [refused, refused, refused])
+        let timing = CheckerTiming(retry: 2, delayBeforeRetry: .seconds(3), warmup: .zero, delayLoop: .seconds(10))
+        h.start([RealServerChecks(id: "rs", checkers: [.init(check, timing: timing)])])
+        await h.run(until: .seconds(2), sleepers: 1)   // 0: first failure, a retry is due at 3
+        h.scheduler.setSuspended(true)
+        #expect(h.scheduler.isSuspended)
+        await h.run(until: .seconds(25), sleepers: 1)  // 3, 13, 23 skipped
+        #expect(check.times == [.zero])
+        #expect(h.verdicts.map(\.isUp) == [true])
+        h.scheduler.setSuspended(false)
+        await h.run(until: .seconds(37), sleepers: 1)  // 33: second failure, 36: third → down
+        h.stop()
+        // Had suspending reset the retry count, 36 would be a retry and the state still up.
+        #expect(check.times == [.zero, .seconds(33), .seconds(36)])
+        #expect(h.verdicts.map(\.isUp) == [true, false])
+    }
+
     @Test("a failure followed by a successful retry changes nothing")
     func retryRecovers() async {
         let h = SchedulerHarness()

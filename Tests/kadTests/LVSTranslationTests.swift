@@ -211,7 +211,7 @@ struct LVSTranslationTests {
             """)
         let lines = r.problems.map(\.description)
         #expect(lines.contains("nftables_ipvs: not supported yet"), "\(lines)")
-        #expect(lines.contains("virtual_server 192.0.2.10 80: ha_suspend: not supported yet"))
+        #expect(!lines.contains { $0.contains("ha_suspend") }, "\(lines)")
         let http = "virtual_server 192.0.2.10 80: real_server 198.51.100.2 80: HTTP_GET #1: "
         #expect(lines.contains { $0.hasPrefix(http + "fast_recovery:") })
         #expect(lines.contains(http + "regex_options: not supported (kad uses Swift Regex, not PCRE2)"), "\(lines)")
@@ -258,6 +258,66 @@ struct LVSTranslationTests {
         #expect(urls.map(\.regex) == ["status: (ok|degraded)", "ERROR [0-9]+"])
         #expect(urls.map(\.regexNoMatch) == [false, true])
         #expect(!Self.translate("virtual_server 192.0.2.10 80 {\n protocol TCP\n real_server 198.51.100.2 80 {\n TCP_CHECK {\n }\n }\n}\n").hasPingCheck)
+    }
+
+    @Test("ha_suspend: the service addresses to look for; refused on a fwmark; the suspension rule")
+    func haSuspend() throws {
+        let r = Self.translate("""
+            virtual_server_group g {
+                192.0.2.20 80
+                192.0.2.21 80
+            }
+            virtual_server 192.0.2.10 80 {
+                protocol TCP
+                ha_suspend
+                real_server 198.51.100.2 80 {
+                }
+            }
+            virtual_server group g {
+                protocol TCP
+                ha_suspend
+                real_server 198.51.100.3 80 {
+                }
+            }
+            virtual_server 192.0.2.11 80 {
+                protocol TCP
+                real_server 198.51.100.4 80 {
+                }
+            }
+            """)
+        #expect(r.problems.isEmpty, "\(r.problems)")
+        #expect(r.virtualServers.map(\.haSuspend) == [[Self.addr("192.0.2.10")], [Self.addr("192.0.2.20"), Self.addr("192.0.2.21")], nil])
+        let fwm = Self.translate("""
+            virtual_server fwmark 5 {
+                ha_suspend
+                real_server 198.51.100.2 80 {
+                }
+            }
+            """)
+        #expect(fwm.problems.map(\.description).contains {
+            $0.hasPrefix("virtual_server fwmark 5: ha_suspend: needs a virtual server with an address") }, "\(fwm.problems)")
+        // Suspended while none of the addresses is local.
+        let group: Set<VRRPCore.IPAddress> = [Self.addr("192.0.2.20"), Self.addr("192.0.2.21")]
+        #expect(LVSController.suspended(group, local: [Self.addr("192.0.2.1")]))
+        #expect(!LVSController.suspended(group, local: [Self.addr("192.0.2.1"), Self.addr("192.0.2.21")]))
+        #expect(!LVSController.suspended(nil, local: []))
+    }
+
+    @Test("LVS FIFO lines: keepalived's VS/RS format")
+    func lvsFIFOLines() {
+        let vs = IPVSService.Key.address(protocol: .tcp, address: Self.addr("192.0.2.15"), port: 80)
+        let rs = IPVSDestinationKey(address: Self.addr("198.51.100.4"), port: 8080)
+        #expect(LVSFIFONames.service(vs) == "[192.0.2.15]:tcp:80")
+        #expect(LVSFIFONames.realServer(rs, of: vs) == "[198.51.100.4]:tcp:8080")
+        let v6 = IPVSService.Key.address(protocol: .udp, address: Self.addr("2001:db8::1"), port: 53)
+        #expect(LVSFIFONames.service(v6) == "[2001:db8::1]:udp:53")
+        let fwm = IPVSService.Key.firewallMark(5, family: .ipv4)
+        #expect(LVSFIFONames.service(fwm) == "FWM:5")
+        #expect(LVSFIFONames.realServer(rs, of: fwm) == "[198.51.100.4]:8080")
+        let plan = NotifyPlan()
+        #expect(plan.dispatch(.virtualServer(LVSFIFONames.service(vs), up: true)).fifoLine == "VS [192.0.2.15]:tcp:80 UP\n")
+        #expect(plan.dispatch(.realServer(LVSFIFONames.realServer(rs, of: vs), virtualServer: LVSFIFONames.service(vs), up: false)).fifoLine
+            == "RS [198.51.100.4]:tcp:8080 [192.0.2.15]:tcp:80 DOWN\n")
     }
 
     @Test func lvsTimeouts() {

@@ -460,6 +460,41 @@ extension HostAccessSuites {
             notifier.post(.instance("VI_1", .master, priority: 1))  // ignored, no crash
         }
 
+        @Test("lvs_notify_fifo gets the LVS lines only, vrrp_notify_fifo the VRRP ones only, notify_fifo both, in order")
+        func lvsFIFO() async throws {
+            let dir = try RunScratch()
+            defer { dir.remove() }
+            let (plan, scripts) = Self.plan(runGlobals("notify_fifo \(dir.path)/all\nvrrp_notify_fifo \(dir.path)/vrrp\n"
+                + "lvs_notify_fifo \(dir.path)/lvs") + runInstance())
+            #expect(scripts.problems.isEmpty, "\(scripts.problems)")
+            #expect(plan.fifos.map(\.keyword) == ["notify_fifo", "vrrp_notify_fifo", "lvs_notify_fifo"])
+            let notifier = try Notifier.start(plan: plan, configuration: Self.fastConfiguration(), log: { _ in })
+            let all = try FIFOReader("\(dir.path)/all"), vrrp = try FIFOReader("\(dir.path)/vrrp"), lvs = try FIFOReader("\(dir.path)/lvs")
+            // A real server goes down, quorum is lost, the instance goes BACKUP, both come back.
+            notifier.post(.realServer("[198.51.100.2]:tcp:80", virtualServer: "[192.0.2.10]:tcp:80", up: false))
+            notifier.post(.virtualServer("[192.0.2.10]:tcp:80", up: false))
+            notifier.post(.instance("VI_1", .backup, priority: 100))
+            notifier.post(.realServer("[198.51.100.2]:tcp:80", virtualServer: "[192.0.2.10]:tcp:80", up: true))
+            notifier.post(.virtualServer("[192.0.2.10]:tcp:80", up: true))
+            let lvsLines = ["RS [198.51.100.2]:tcp:80 [192.0.2.10]:tcp:80 DOWN", "VS [192.0.2.10]:tcp:80 DOWN",
+                            "RS [198.51.100.2]:tcp:80 [192.0.2.10]:tcp:80 UP", "VS [192.0.2.10]:tcp:80 UP"]
+            #expect(await lvs.lines(4) == lvsLines)
+            #expect(await vrrp.lines(1) == ["INSTANCE \"VI_1\" BACKUP 100"])
+            #expect(await all.lines(5) == Array(lvsLines[0..<2]) + ["INSTANCE \"VI_1\" BACKUP 100"] + Array(lvsLines[2...]))
+            // Nothing more is in the VRRP-only or LVS-only FIFOs.
+            #expect(await vrrp.lines(1, within: .milliseconds(200)).isEmpty)
+            #expect(await lvs.lines(1, within: .milliseconds(200)).isEmpty)
+            await notifier.finish()
+        }
+
+        @Test("one path given as vrrp_notify_fifo and lvs_notify_fifo is opened once and gets both kinds of lines")
+        func sharedFIFO() {
+            let (plan, scripts) = Self.plan(runGlobals("vrrp_notify_fifo /tmp/kad-shared-fifo\nlvs_notify_fifo /tmp/kad-shared-fifo") + runInstance())
+            #expect(plan.fifos.count == 1)
+            #expect(plan.fifos.first.map { $0.vrrp && $0.lvs } == true)
+            #expect(scripts.warnings.contains { $0.contains("same FIFO") })
+        }
+
         @Test("a FIFO without a reader never blocks: lines are dropped, counted and logged, then writing resumes")
         func noReader() async throws {
             let dir = try RunScratch()

@@ -102,6 +102,7 @@ public final class HealthCheckScheduler<C: Clock>: Sendable where C.Duration == 
         var servers: [Server]
         var tasks: [Task<Void, Never>] = []
         var started = false
+        var suspended = false
     }
 
     private let state: Mutex<State>
@@ -157,6 +158,17 @@ public final class HealthCheckScheduler<C: Clock>: Sendable where C.Duration == 
         state.withLock { $0.tasks = tasks }
     }
 
+    /// Whether the checkers are suspended (``setSuspended(_:)``).
+    public var isSuspended: Bool { state.withLock { $0.suspended } }
+
+    /// Suspends or resumes every checker (keepalived's `ha_suspend`). While suspended, an
+    /// attempt that falls due is skipped (the checker waits another `delay_loop`) and the
+    /// state, retry count and verdicts stay as they were; after resuming, the next due attempt
+    /// runs. An attempt already under way when suspending still counts.
+    public func setSuspended(_ suspended: Bool) {
+        state.withLock { $0.suspended = suspended }
+    }
+
     /// Cancels every checker task and ends ``verdicts``.
     public func stop() {
         let tasks = state.withLock { s in
@@ -175,6 +187,13 @@ public final class HealthCheckScheduler<C: Clock>: Sendable where C.Duration == 
         var next = delay
         while !Task.isCancelled {
             do { try await clock.sleep(for: next) } catch { return }
+            let skip: Duration? = state.withLock { st in
+                st.suspended ? st.servers[s].machines[c].timing.delayLoop : nil
+            }
+            if let skip {
+                next = skip
+                continue
+            }
             let result = await check.check()
             if Task.isCancelled { return }
             next = apply(result, server: s, checker: c, name: check.name)

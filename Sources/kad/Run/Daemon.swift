@@ -222,7 +222,7 @@ final class Daemon: @unchecked Sendable {
         // IPVS before anything changes: a kernel without ip_vs must not leave a half-started daemon.
         if configuration.lvs.needsIPVS {
             lvsBox.withLock { $0 = nil }
-            let controller = try Self.openLVS(logger: logger)
+            let controller = try openLVS(logger: logger)
             lvsBox.withLock { $0 = controller }
         }
         networkTouched = true
@@ -304,9 +304,12 @@ final class Daemon: @unchecked Sendable {
     }
 
     /// Opens the IPVS generic netlink family (loading ip_vs if needed) for the LVS controller.
-    static func openLVS(logger: Logger) throws -> LVSController {
+    func openLVS(logger: Logger) throws -> LVSController {
         do {
-            return LVSController(client: try IPVSClient(), logger: logger)
+            // LVS FIFO lines go to the notifier in force (a reload may replace it).
+            return LVSController(client: try IPVSClient(), logger: logger, notify: { [weak self] event in
+                self?.notifierBox.withLock { $0 }?.post(event)
+            })
         } catch {
             throw DaemonError("virtual_server needs IPVS, which kad cannot use (is the ip_vs kernel module available?): \(error)")
         }
@@ -637,7 +640,7 @@ final class Daemon: @unchecked Sendable {
             await lvs.reload(next.lvs)
         } else if next.lvs.needsIPVS {
             do {
-                let lvs = try Self.openLVS(logger: logger)
+                let lvs = try openLVS(logger: logger)
                 lvsBox.withLock { $0 = lvs }
                 await lvs.start(next.lvs)
             } catch {

@@ -3,6 +3,7 @@ import IPVSControl
 import Logging
 import NetLinux
 import Synchronization
+import VRRPCore
 
 /// The IPVS side of the daemon (keepalived's checker process): the real-server checkers, the
 /// quorum / sorry-server policy of each virtual server, and the reconciler that keeps the
@@ -23,6 +24,12 @@ import Synchronization
 ///   stopped.
 /// - `lvs_timeouts` are set at start and again by a reload that changes them (never restored:
 ///   keepalived leaves them too).
+/// - `lvs_notify_fifo` (and `notify_fifo`): `RS … UP|DOWN` when a real server changes and
+///   `VS … UP|DOWN` when a virtual server gains or loses quorum, posted through `notify` (the
+///   daemon's ``Notifier``: ordered, never blocking), in the order the actor makes the changes.
+/// - `ha_suspend`: the checkers of such a virtual server are suspended while none of its
+///   addresses is local (looked up at start, after each VRRP transition, a second later, and at
+///   every repair), and resumed when one is; the real servers keep their state meanwhile.
 /// - `lvs_sync_daemon`: the sync daemon runs as backup from start, and as master while its VRRP
 ///   instance is MASTER (``vrrpState(_:master:)``, fed by the daemon's event task); a reload
 ///   that changes its parameters restarts it.
@@ -74,9 +81,17 @@ actor LVSController {
     private var syncRunning: IPVSSyncDaemon?
     /// Whether each VRRP instance is MASTER (from the daemon's transitions).
     private var masters: [String: Bool] = [:]
+    /// Posts the LVS FIFO lines (the daemon's notifier in force).
+    private let notify: @Sendable (NotifyEvent) -> Void
+    /// The local addresses, for `ha_suspend` (nil: cannot tell; nothing changes then).
+    private let localAddresses: @Sendable () -> Set<VRRPCore.IPAddress>?
+    private var suspendRecheck: Task<Void, Never>?
 
-    init(client: IPVSClient, logger: Logger) {
+    init(client: IPVSClient, logger: Logger, notify: @escaping @Sendable (NotifyEvent) -> Void = { _ in },
+         localAddresses: @escaping @Sendable () -> Set<VRRPCore.IPAddress>? = LVSController.systemAddresses) {
         self.logger = logger
+        self.notify = notify
+        self.localAddresses = localAddresses
         reconciler = IPVSReconciler(kernel: client)
         stopMode = .removeOwned
         scripts = ScriptRunner { [logger] event in
@@ -106,6 +121,7 @@ actor LVSController {
         rebuildDesired()
         reconcileAll(reason: "start")
         for i in servers.indices { startCheckers(server: i) }
+        applySuspension()
         repairTask = Task { [weak self] in
             while !Task.isCancelled {
                 try? await Task.sleep(for: Self.repairInterval)
@@ -119,6 +135,10 @@ actor LVSController {
         let id = servers[i].plan.id
         for rs in servers[i].plan.realServers where servers[i].checkers[rs.key] == nil {
             let c = makeCheckers(rs, vs: id)
+            if servers[i].plan.haSuspend != nil, let local = localAddresses(),
+               Self.suspended(servers[i].plan.haSuspend, local: local) {
+                c.scheduler.setSuspended(true)
+            }
             servers[i].checkers[rs.key] = c
             let key = rs.key
             c.task.withLock { t in
@@ -165,6 +185,52 @@ actor LVSController {
         guard !stopped else { return }
         masters[instance] = master
         if syncPlan?.instance == instance { applySyncDaemon() }
+        applySuspension()
+        // The VIPs may be added or removed just after the transition is reported: look again.
+        if servers.contains(where: { $0.plan.haSuspend != nil }) {
+            suspendRecheck?.cancel()
+            suspendRecheck = Task { [weak self] in
+                try? await Task.sleep(for: .seconds(1))
+                if Task.isCancelled { return }
+                await self?.applySuspension()
+            }
+        }
+    }
+
+    // MARK: - ha_suspend
+
+    /// The addresses of this network namespace (`ip address show`), nil when they cannot be read.
+    static let systemAddresses: @Sendable () -> Set<VRRPCore.IPAddress>? = {
+        guard let rt = try? RouteNetlink(), let list = try? rt.addresses() else { return nil }
+        return Set(list.map(\.address))
+    }
+
+    /// Whether the checkers of a virtual server with `ha_suspend` `addresses` are suspended when
+    /// `local` are this box's addresses: when none of its addresses is local.
+    static func suspended(_ addresses: Set<VRRPCore.IPAddress>?, local: Set<VRRPCore.IPAddress>) -> Bool {
+        guard let addresses else { return false }
+        return addresses.isDisjoint(with: local)
+    }
+
+    /// Suspends or resumes the checkers of every `ha_suspend` virtual server as its addresses
+    /// are local or not.
+    func applySuspension() {
+        guard !stopped, servers.contains(where: { $0.plan.haSuspend != nil }) else { return }
+        guard let local = localAddresses() else {
+            logger.warning("IPVS: ha_suspend: cannot read the local addresses; checkers left as they are")
+            return
+        }
+        for s in servers where s.plan.haSuspend != nil {
+            let suspend = Self.suspended(s.plan.haSuspend, local: local)
+            var changed = false
+            for (_, c) in s.checkers where c.scheduler.isSuspended != suspend {
+                c.scheduler.setSuspended(suspend)
+                changed = true
+            }
+            if changed {
+                logger.info("IPVS: \(s.plan.id): checkers \(suspend ? "suspended (ha_suspend: the address is not on this box)" : "resumed (the address is on this box)")")
+            }
+        }
     }
 
     /// Runs the sync daemon `syncPlan` asks for in the role its instance's state gives (stopping
@@ -214,6 +280,7 @@ actor LVSController {
         let transition = policy.update(&servers[i].state, key, up: v.isUp, weight: weight)
         if before.up != v.isUp {
             logger.info("IPVS: \(id): real server \(key) is \(v.isUp ? "up" : "down") (\(v.cause))")
+            postRealServer(rs, of: servers[i].plan, up: v.isUp)
             if let s = v.isUp ? rs.notifyUp : rs.notifyDown { run(s) }
         } else {
             logger.info("IPVS: \(id): real server \(key) weight \(before.weight) → \(weight)")
@@ -233,11 +300,25 @@ actor LVSController {
         case .lost:
             let sorry = plan.policy.sorryServer.map { ", sorry server \($0.key) in service" } ?? ""
             logger.warning("IPVS: \(plan.id): quorum lost (live weight \(live), quorum \(plan.policy.quorum), hysteresis \(plan.policy.hysteresis))\(sorry)")
+            postVirtualServer(plan, up: false)
             if let s = plan.quorumDown { run(s) }
         case .regained:
             logger.info("IPVS: \(plan.id): quorum regained (live weight \(live))")
+            postVirtualServer(plan, up: true)
             if let s = plan.quorumUp { run(s) }
         }
+    }
+
+    /// `RS [198.51.100.2]:tcp:80 [192.0.2.10]:tcp:80 UP`, once per service of the virtual server.
+    private func postRealServer(_ rs: LVSTranslation.RealServerPlan, of plan: LVSTranslation.VirtualServerPlan, up: Bool) {
+        for key in plan.serviceKeys {
+            notify(.realServer(LVSFIFONames.realServer(rs.key, of: key), virtualServer: LVSFIFONames.service(key), up: up))
+        }
+    }
+
+    /// `VS [192.0.2.10]:tcp:80 UP`, once per service of the virtual server.
+    private func postVirtualServer(_ plan: LVSTranslation.VirtualServerPlan, up: Bool) {
+        for key in plan.serviceKeys { notify(.virtualServer(LVSFIFONames.service(key), up: up)) }
     }
 
     private func run(_ script: Script) {
@@ -289,9 +370,11 @@ actor LVSController {
         for failure in r.failures { logger.error("IPVS: \(failure)") }
     }
 
-    /// Reconciles the whole managed table (the periodic repair).
+    /// Reconciles the whole managed table (the periodic repair), and looks at the local
+    /// addresses again for `ha_suspend`.
     func repair() {
         guard !stopped else { return }
+        applySuspension()
         do {
             let r = try reconciler.reconcile()
             if r.changedAnything || !r.failures.isEmpty {
@@ -341,6 +424,7 @@ actor LVSController {
         rebuildDesired()
         reconcileAll(reason: "reload")
         for i in servers.indices { startCheckers(server: i) }
+        applySuspension()
         logger.info("IPVS: reload finished: \(servers.count) virtual server(s) (was \(before)), \(kept.count) real server(s) kept their checker state")
     }
 
@@ -351,12 +435,17 @@ actor LVSController {
     func stop(keep: Bool) async {
         stopped = true
         repairTask?.cancel()
+        suspendRecheck?.cancel()
         for s in servers { for (_, c) in s.checkers { c.stop() } }
         for s in servers where s.plan.omega {
             for rs in s.plan.realServers where s.plan.policy.status(of: .init(rs.destination), in: s.state).up {
+                postRealServer(rs, of: s.plan, up: false)
                 if let n = rs.notifyDown { run(n) }
             }
-            if s.state.hasQuorum, let q = s.plan.quorumDown { run(q) }
+            if s.state.hasQuorum {
+                postVirtualServer(s.plan, up: false)
+                if let q = s.plan.quorumDown { run(q) }
+            }
         }
         let r: IPVSReconcileReport
         if keep {
@@ -412,6 +501,37 @@ actor LVSController {
     /// The LVS metric families, in Prometheus text format.
     func metricsText() -> String {
         LVSMetrics.exposition(status())
+    }
+}
+
+/// How the LVS FIFO lines name services and real servers (reference §2.9:
+/// `VS [192.168.201.15]:tcp:80 UP`, `RS [1.2.3.4]:tcp:80 [192.168.201.15]:tcp:80 UP`).
+enum LVSFIFONames {
+    /// `[192.0.2.10]:tcp:80`, `[2001:db8::1]:udp:53`; a fwmark service (not in the reference)
+    /// `FWM:5` (`FWM:5:inet6` for IPv6), one word like the others.
+    static func service(_ key: IPVSService.Key) -> String {
+        switch key {
+        case let .address(proto, address, port): "[\(address)]:\(protocolName(proto)):\(port)"
+        case let .firewallMark(mark, family): family == .ipv6 ? "FWM:\(mark):inet6" : "FWM:\(mark)"
+        }
+    }
+
+    /// The real server with its virtual server's protocol: `[198.51.100.2]:tcp:80`; under a
+    /// fwmark service (no protocol) `[198.51.100.2]:80`.
+    static func realServer(_ rs: IPVSDestinationKey, of key: IPVSService.Key) -> String {
+        switch key {
+        case let .address(proto, _, _): "[\(rs.address)]:\(protocolName(proto)):\(rs.port)"
+        case .firewallMark: "[\(rs.address)]:\(rs.port)"
+        }
+    }
+
+    static func protocolName(_ p: IPVSProtocol) -> String {
+        switch p {
+        case .tcp: "tcp"
+        case .udp: "udp"
+        case .sctp: "sctp"
+        default: "\(p.rawValue)"
+        }
     }
 }
 

@@ -80,6 +80,9 @@ enum LVSTranslation {
         var quorumDown: Script?
         /// `omega`: notify_down / quorum_down at shutdown.
         var omega: Bool
+        /// `ha_suspend`: the service addresses; the checkers are suspended while none of them is
+        /// a local address (nil: never suspended).
+        var haSuspend: Set<VRRPCore.IPAddress>? = nil
 
         var serviceKeys: [IPVSService.Key] { services.map(\.key) }
 
@@ -197,7 +200,6 @@ private struct LVSTranslator {
         syncDaemon()
         if g.nftablesIPVS != nil { refuse(nil, "nftables_ipvs") }
         if let words = g.lvsTimeouts { timeouts(words) }
-        if g.lvsNotifyFIFO != nil || g.lvsNotifyFIFOScript != nil { refuse(nil, "lvs_notify_fifo") }
         if let ns = config.netNamespaceIPVS, !ns.isEmpty { refuse(nil, "net_namespace_ipvs") }
         result.flushAtStart = g.lvsFlush
         if let words = g.lvsFlushOnStop {
@@ -312,7 +314,6 @@ private struct LVSTranslator {
     mutating func virtualServer(_ vs: VirtualServer, _ scripts: inout ScriptPreparer) -> LVSTranslation.VirtualServerPlan? {
         let owner = owner(vs)
         let problemsBefore = result.problems.count
-        if vs.haSuspend { refuse(owner, "ha_suspend") }
         if vs.smtpAlert == true { refuse(owner, "smtp_alert") }
         guard let scheduler = IPVSScheduler(vs.scheduler.rawValue) else {
             refuse(owner, "lvs_sched", "unknown scheduler \(vs.scheduler.rawValue)")
@@ -375,6 +376,20 @@ private struct LVSTranslator {
             vsPort = group.entries.compactMap(\.port).first.map { UInt16(clamping: $0) } ?? 0
         }
 
+        // ha_suspend: the checkers run only while one of the service addresses is on this box.
+        var haSuspend: Set<VRRPCore.IPAddress>?
+        if vs.haSuspend {
+            let addresses = keys.compactMap { key -> VRRPCore.IPAddress? in
+                if case .address(_, let a, _) = key { return a }
+                return nil
+            }
+            if addresses.isEmpty {
+                refuse(owner, "ha_suspend", "needs a virtual server with an address (a fwmark has none to look for)")
+            } else {
+                haSuspend = Set(addresses)
+            }
+        }
+
         var services: [IPVSService] = []
         for key in keys {
             var s = IPVSService(key, scheduler: scheduler, flags: flags, persistenceEngine: vs.persistenceEngine)
@@ -414,7 +429,7 @@ private struct LVSTranslator {
         let down = vs.quorumDown.flatMap { scripts.prepare($0, name: "quorum_down \(id)", owner: owner, keyword: "quorum_down") }
         guard result.problems.count == problemsBefore else { return nil }
         return LVSTranslation.VirtualServerPlan(id: id, services: services, policy: policy, realServers: realServers,
-                                                quorumUp: up, quorumDown: down, omega: vs.omega)
+                                                quorumUp: up, quorumDown: down, omega: vs.omega, haSuspend: haSuspend)
     }
 
     /// `persistence_granularity`: a dotted IPv4 mask, or a prefix length.

@@ -49,6 +49,20 @@ enum NotifyEvent: Sendable, Hashable {
     /// `notify_priority_changes` applies to the instance. The daemon posts it for MASTER and
     /// BACKUP only, as keepalived does.
     case priorityChanged(String, master: Bool, priority: UInt8)
+    /// A virtual server gained (`up`) or lost quorum: FIFO line `VS [192.0.2.10]:tcp:80 UP`,
+    /// written to `notify_fifo` and `lvs_notify_fifo`. The name is ``LVSFIFONames/service(_:)``'s.
+    case virtualServer(String, up: Bool)
+    /// A real server went up or down: FIFO line `RS [198.51.100.2]:tcp:80 [192.0.2.10]:tcp:80 UP`,
+    /// written to `notify_fifo` and `lvs_notify_fifo`.
+    case realServer(String, virtualServer: String, up: Bool)
+
+    /// An LVS event (written to `notify_fifo` and `lvs_notify_fifo`, not `vrrp_notify_fifo`).
+    var isLVS: Bool {
+        switch self {
+        case .virtualServer, .realServer: true
+        default: false
+        }
+    }
 }
 
 // MARK: - Script preparation
@@ -265,11 +279,15 @@ struct NotifyPlan: Sendable {
         }
     }
 
-    /// A notify FIFO: `notify_fifo` or `vrrp_notify_fifo PATH [USER [GROUP]]`.
+    /// A notify FIFO: `notify_fifo`, `vrrp_notify_fifo` or `lvs_notify_fifo PATH [USER [GROUP]]`.
     struct FIFO: Sendable, Hashable {
-        /// `notify_fifo` or `vrrp_notify_fifo`.
+        /// `notify_fifo`, `vrrp_notify_fifo` or `lvs_notify_fifo`.
         var keyword: String
         var path: String
+        /// It receives the VRRP lines (`notify_fifo`, `vrrp_notify_fifo`).
+        var vrrp = true
+        /// It receives the LVS lines (`notify_fifo`, `lvs_notify_fifo`).
+        var lvs = true
         /// Who owns the FIFO when kad creates it (USER [GROUP]); nil leaves it to kad's user.
         var owner: Owner?
         /// `notify_fifo_script` / `vrrp_notify_fifo_script`: started with the path appended.
@@ -328,8 +346,9 @@ struct NotifyPlan: Sendable {
             t.notifyPriorityChanges = group.notifyPriorityChanges ?? g.vrrpNotifyPriorityChanges
             if !t.isEmpty { groups[group.name] = t }
         }
-        for (keyword, words, reader) in [("notify_fifo", g.notifyFIFO, g.notifyFIFOScript),
-                                         ("vrrp_notify_fifo", g.vrrpNotifyFIFO, g.vrrpNotifyFIFOScript)] {
+        for (keyword, words, reader, vrrp, lvs) in [("notify_fifo", g.notifyFIFO, g.notifyFIFOScript, true, true),
+                                                    ("vrrp_notify_fifo", g.vrrpNotifyFIFO, g.vrrpNotifyFIFOScript, true, false),
+                                                    ("lvs_notify_fifo", g.lvsNotifyFIFO, g.lvsNotifyFIFOScript, false, true)] {
             guard let words, let path = words.first else {
                 if reader != nil { scripts.warning("\(keyword)_script is set without \(keyword); it is not started") }
                 continue
@@ -338,7 +357,7 @@ struct NotifyPlan: Sendable {
                 scripts.problem(nil, keyword, "'\(path)' is not an absolute path")
                 continue
             }
-            var fifo = FIFO(keyword: keyword, path: path)
+            var fifo = FIFO(keyword: keyword, path: path, vrrp: vrrp, lvs: lvs)
             if words.count > 1 {
                 do {
                     let id = try ScriptIdentity.lookup(user: words[1], group: words.count > 2 ? words[2] : nil)
@@ -351,6 +370,8 @@ struct NotifyPlan: Sendable {
             if let same = fifos.firstIndex(where: { $0.path == path }) {
                 scripts.warning("\(keyword) \(path) is the same FIFO as \(fifos[same].keyword); each event is written to it once")
                 if fifos[same].reader == nil { fifos[same].reader = fifo.reader }
+                fifos[same].vrrp = fifos[same].vrrp || vrrp
+                fifos[same].lvs = fifos[same].lvs || lvs
                 continue
             }
             fifos.append(fifo)
@@ -390,6 +411,10 @@ struct NotifyPlan: Sendable {
         case .priorityChanged(let name, let master, let priority):
             guard instances[name]?.notifyPriorityChanges == true else { return Dispatch() }
             return Dispatch(fifoLine: Self.fifoLine("INSTANCE", name, master ? "MASTER_PRIORITY" : "BACKUP_PRIORITY", Int(priority)))
+        case .virtualServer(let vs, let up):
+            return Dispatch(fifoLine: "VS \(vs) \(up ? "UP" : "DOWN")\n")
+        case .realServer(let rs, let vs, let up):
+            return Dispatch(fifoLine: "RS \(rs) \(vs) \(up ? "UP" : "DOWN")\n")
         }
     }
 
@@ -468,6 +493,8 @@ final class Notifier: Sendable {
     private struct OpenFIFO {
         var keyword: String
         var path: String
+        var vrrp: Bool
+        var lvs: Bool
         var fd: CInt
         var created: Bool
         /// Lines dropped since the last successful write.
@@ -574,7 +601,10 @@ final class Notifier: Sendable {
         fifoState.withLock { s in
             guard !s.finished else { return }
             if let line = d.fifoLine {
-                for i in s.fifos.indices { Self.write(line, to: &s.fifos[i], dropped: &s.dropped, messages: &messages) }
+                let lvs = event.isLVS
+                for i in s.fifos.indices where lvs ? s.fifos[i].lvs : s.fifos[i].vrrp {
+                    Self.write(line, to: &s.fifos[i], dropped: &s.dropped, messages: &messages)
+                }
             }
             // Queued under the same lock, so scripts of concurrent posts keep the FIFO's order.
             for l in d.launches { launches.yield(Launch(script: l.script, arguments: l.arguments, isReader: false)) }
@@ -659,7 +689,7 @@ final class Notifier: Sendable {
             if created { unlink(fifo.path) }
             throw fail("cannot open it", e)
         }
-        return OpenFIFO(keyword: fifo.keyword, path: fifo.path, fd: fd, created: created)
+        return OpenFIFO(keyword: fifo.keyword, path: fifo.path, vrrp: fifo.vrrp, lvs: fifo.lvs, fd: fd, created: created)
     }
 
     private static func closeFIFO(_ f: OpenFIFO) {
