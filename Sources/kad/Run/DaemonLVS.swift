@@ -396,8 +396,10 @@ actor LVSController {
         applySyncDaemon()
         var next: [Server] = []
         var kept: Set<ObjectIdentifier> = []
+        var oldByID: [String: Server] = [:]
+        for s in servers where oldByID[s.plan.id] == nil { oldByID[s.plan.id] = s }
         for p in plan.virtualServers {
-            let old = servers.first { $0.plan.id == p.id }
+            let old = oldByID[p.id]
             var state = IPVSVirtualServerPolicy.State(hasQuorum: old?.state.hasQuorum ?? p.initialState.hasQuorum)
             var checkers: [IPVSDestinationKey: Checkers] = [:]
             var causes: [IPVSDestinationKey: String] = [:]
@@ -421,8 +423,17 @@ actor LVSController {
         }
         let before = servers.count
         servers = next
+        // Only the services whose wanted state changed are read and reconciled, so a reload's
+        // cost follows the number of changes, not the size of the table (the periodic repair
+        // still looks at everything).
+        let previous = reconciler.desired
         rebuildDesired()
-        reconcileAll(reason: "reload")
+        var changed: [IPVSService.Key] = []
+        var seen: Set<IPVSService.Key> = []
+        for key in previous.keys + reconciler.desired.keys where seen.insert(key).inserted {
+            if previous[key] != reconciler.desired[key] { changed.append(key) }
+        }
+        if !changed.isEmpty { report(try? reconciler.reconcile(changed), reading: changed) }
         for i in servers.indices { startCheckers(server: i) }
         applySuspension()
         logger.info("IPVS: reload finished: \(servers.count) virtual server(s) (was \(before)), \(kept.count) real server(s) kept their checker state")
