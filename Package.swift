@@ -5,6 +5,18 @@ let strict: [SwiftSetting] = [
     .swiftLanguageMode(.v6),
 ]
 
+/// SwiftNIO for the control socket, the metrics server and the health checkers.
+let nio: [Target.Dependency] = [
+    .product(name: "NIOCore", package: "swift-nio"),
+    .product(name: "NIOPosix", package: "swift-nio"),
+    .product(name: "NIOHTTP1", package: "swift-nio"),
+]
+/// TLS for SSL_GET and MD5 for the `digest` of HTTP_GET/SSL_GET.
+let checkerTLS: [Target.Dependency] = [
+    .product(name: "NIOSSL", package: "swift-nio-ssl"),
+    .product(name: "Crypto", package: "swift-crypto"),
+]
+
 let package = Package(
     name: "kad",
     platforms: [.macOS(.v13)],
@@ -45,14 +57,7 @@ let package = Package(
         ),
         .target(
             name: "IPVSControl",
-            dependencies: [
-                "NetLinux", "CNetLinux",
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "NIOHTTP1", package: "swift-nio"),
-                .product(name: "NIOSSL", package: "swift-nio-ssl"),
-                .product(name: "Crypto", package: "swift-crypto"),
-            ],
+            dependencies: ["NetLinux", "CNetLinux"] + nio + checkerTLS,
             swiftSettings: strict
         ),
         .executableTarget(
@@ -63,10 +68,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "NIOHTTP1", package: "swift-nio"),
-            ],
+            ] + nio,
             swiftSettings: strict
         ),
         // Fixtures are read by path (#filePath), not bundled.
@@ -77,14 +79,7 @@ let package = Package(
         .testTarget(name: "NetLinuxTests", dependencies: ["NetLinux", "IntegrationSupport"], swiftSettings: strict),
         .testTarget(
             name: "IPVSControlTests",
-            dependencies: [
-                "IPVSControl", "IntegrationSupport",
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "NIOHTTP1", package: "swift-nio"),
-                .product(name: "NIOSSL", package: "swift-nio-ssl"),
-                .product(name: "Crypto", package: "swift-crypto"),
-            ],
+            dependencies: ["IPVSControl", "IntegrationSupport"] + nio + checkerTLS,
             swiftSettings: strict
         ),
         .testTarget(name: "kadTests", dependencies: ["kad", "IntegrationSupport"], swiftSettings: strict),

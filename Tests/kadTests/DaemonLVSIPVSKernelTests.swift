@@ -102,18 +102,9 @@ extension HostAccessSuites {
 
         @Test("real servers follow their TCP checks; quorum brings the sorry server; outside edits are repaired; stop removes the service, -I keeps it")
         func checkersDriveTheTable() async throws {
-            guard Self.present else {
-                if Self.inVM { Issue.record("IPVS_VM=1 but the kernel has no /proc/net/ip_vs") }
-                return
-            }
-            guard FileManager.default.isExecutableFile(atPath: KadProcess.binary) else {
-                Issue.record("no kad binary at \(KadProcess.binary) (IPVSVirtualMachineTests must --copy it)")
-                return
-            }
-            _ = try Shell.capture(["ipvsadm", "-C"])
-            let dir = NSTemporaryDirectory() + "kad-lvs-\(UUID().uuidString)"
-            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-            defer { try? FileManager.default.removeItem(atPath: dir) }
+            guard let scratch = try Self.prepare() else { return }
+            defer { scratch.remove() }
+            let dir = scratch.path
             let shell = try #require(["/bin/sh", "/bin/bash", "/usr/bin/bash"].first { FileManager.default.isExecutableFile(atPath: $0) })
             let events = "\(dir)/events"
             try "#!\(shell)\necho \"$1\" >> \(events)\n".write(toFile: "\(dir)/note.sh", atomically: true, encoding: .utf8)
@@ -223,19 +214,28 @@ extension HostAccessSuites {
             return out
         }
 
+        /// In the VM with a kad binary: an empty IPVS table and a scratch directory. Elsewhere nil
+        /// (an issue is recorded when the VM lacks IPVS or the binary).
+        static func prepare() throws -> ScratchDirectory? {
+            guard present else {
+                if inVM { Issue.record("IPVS_VM=1 but the kernel has no /proc/net/ip_vs") }
+                return nil
+            }
+            guard FileManager.default.isExecutableFile(atPath: KadProcess.binary) else {
+                Issue.record("no kad binary at \(KadProcess.binary) (IPVSVirtualMachineTests must --copy it)")
+                return nil
+            }
+            _ = try Shell.capture(["ipvsadm", "-C"])
+            return try ScratchDirectory("lvs")
+        }
+
         static func run(_ command: [String]) -> String { (try? Shell.capture(command).output) ?? "" }
 
         @Test("lvs_timeouts are set; the sync daemon is backup, then master with its instance, and stopped at stop; PING_CHECK widens ping_group_range and drives the table")
         func timeoutsSyncDaemonAndPing() async throws {
-            guard Self.present else {
-                if Self.inVM { Issue.record("IPVS_VM=1 but the kernel has no /proc/net/ip_vs") }
-                return
-            }
-            guard FileManager.default.isExecutableFile(atPath: KadProcess.binary) else {
-                Issue.record("no kad binary at \(KadProcess.binary) (IPVSVirtualMachineTests must --copy it)")
-                return
-            }
-            _ = try Shell.capture(["ipvsadm", "-C"])
+            guard let scratch = try Self.prepare() else { return }
+            defer { scratch.remove() }
+            let dir = scratch.path
             _ = try? Shell.capture(["ipvsadm", "--stop-daemon", "master"])
             _ = try? Shell.capture(["ipvsadm", "--stop-daemon", "backup"])
             _ = try Shell.capture(["ipvsadm", "--set", "900", "120", "300"])
@@ -248,9 +248,6 @@ extension HostAccessSuites {
                 ((try? String(contentsOfFile: rangePath, encoding: .utf8)) ?? "").split(whereSeparator: \.isWhitespace).joined(separator: " ")
             }
 
-            let dir = NSTemporaryDirectory() + "kad-lvs-\(UUID().uuidString)"
-            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-            defer { try? FileManager.default.removeItem(atPath: dir) }
             try """
                 global_defs {
                     lvs_timeouts tcp 7200 tcpfin 30 udp 60
@@ -323,18 +320,9 @@ extension HostAccessSuites {
 
         @Test("SIGHUP: an unchanged real server keeps its checker (and counters), a changed weight and a removed server are the only table changes")
         func reloadCarriesCheckerState() async throws {
-            guard Self.present else {
-                if Self.inVM { Issue.record("IPVS_VM=1 but the kernel has no /proc/net/ip_vs") }
-                return
-            }
-            guard FileManager.default.isExecutableFile(atPath: KadProcess.binary) else {
-                Issue.record("no kad binary at \(KadProcess.binary) (IPVSVirtualMachineTests must --copy it)")
-                return
-            }
-            _ = try Shell.capture(["ipvsadm", "-C"])
-            let dir = NSTemporaryDirectory() + "kad-lvs-\(UUID().uuidString)"
-            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-            defer { try? FileManager.default.removeItem(atPath: dir) }
+            guard let scratch = try Self.prepare() else { return }
+            defer { scratch.remove() }
+            let dir = scratch.path
             func config(weight2: Int, third: Bool) -> String {
                 func rs(_ port: Int, _ weight: Int) -> String {
                     """

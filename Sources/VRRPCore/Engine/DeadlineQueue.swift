@@ -6,7 +6,7 @@
 /// change instead of a pass over every router. `.max` means no deadline.
 struct DeadlineQueue: Sendable {
     /// Each router's deadline in nanoseconds, by router index.
-    private(set) var deadlines: [Int64]
+    private var deadlines: [Int64]
     /// Router indices, heap-ordered by deadline (ties by index, so the order is deterministic).
     private var heap: [Int32]
     /// Where each router sits in `heap`.
@@ -18,10 +18,6 @@ struct DeadlineQueue: Sendable {
         heap = (0..<Int32(count)).map { $0 }
         position = heap
     }
-
-    var count: Int { deadlines.count }
-
-    subscript(i: Int) -> Int64 { deadlines[i] }
 
     /// The earliest deadline (`.max` when none).
     var earliest: Int64 { heap.isEmpty ? .max : deadlines[Int(heap[0])] }

@@ -151,11 +151,6 @@ public struct VRRPEngine: Sendable {
         return m == .max ? nil : VRRPInstant(nanoseconds: m)
     }
 
-    /// Records router `i`'s new deadline.
-    mutating func setDeadline(_ i: Int, _ d: Int64) {
-        deadlines.set(i, d)
-    }
-
     /// The state of a sync group (FAULT if any member is, MASTER if all are, ...).
     public func groupState(_ name: String) -> VRRPState? {
         syncGroups.firstIndex { $0.name == name }.map { groupState[$0] }
@@ -235,7 +230,7 @@ public struct VRRPEngine: Sendable {
     mutating func deliver(_ input: VirtualRouter.Input, to i: Int, _ now: VRRPInstant, _ out: inout [Action]) {
         scratch.removeAll(keepingCapacity: true)
         routers[i].handle(input, now: now, into: &scratch)
-        setDeadline(i, routers[i].nextDeadline?.nanoseconds ?? .max)
+        deadlines.set(i, routers[i].nextDeadline?.nanoseconds ?? .max)
         for a in scratch { out.append(.router(i, a)) }
     }
 
@@ -243,7 +238,7 @@ public struct VRRPEngine: Sendable {
                           _ body: (inout VirtualRouter, inout [VRRPAction]) -> Void) {
         scratch.removeAll(keepingCapacity: true)
         body(&routers[i], &scratch)
-        setDeadline(i, routers[i].nextDeadline?.nanoseconds ?? .max)
+        deadlines.set(i, routers[i].nextDeadline?.nanoseconds ?? .max)
         for a in scratch { out.append(.router(i, a)) }
     }
 
@@ -360,7 +355,7 @@ public struct VRRPEngine: Sendable {
             r.handle(.reload(c), now: now, into: &scratch)
             for a in scratch { out.append(.router(i, a)) }
             fresh.routers[i] = r
-            fresh.setDeadline(i, r.nextDeadline?.nanoseconds ?? .max)
+            fresh.deadlines.set(i, r.nextDeadline?.nanoseconds ?? .max)
         }
         // Removed routers resign and stop.
         for (i, r) in routers.enumerated() where !matched.contains(i) {
