@@ -365,7 +365,7 @@ extension HostAccessSuites {
             // Unchanged: the same checker, its count went on. Changed weight: a new checker, counted from 0.
             #expect((after["192.0.2.1:18081"] ?? 0) >= (before["192.0.2.1:18081"] ?? .max), "before \(before), after \(after)")
             #expect((after["192.0.2.1:18082"] ?? .max) < (before["192.0.2.1:18082"] ?? 0), "before \(before), after \(after)")
-            #expect(kad.output.contains("IPVS: reload finished: 1 virtual server(s) (was 1), 1 real server(s) kept their checker state"),
+            #expect(kad.output.contains(" ms: 1 virtual server(s) (was 1), 1 real server(s) kept their checker state"),
                     "log:\n\(kad.output)")
             #expect(try Self.table() == ["192.0.2.1:18081": 2, "192.0.2.1:18082": 3])
             // Exactly two table changes between the reload's start and end.

@@ -303,6 +303,14 @@ struct LVSTranslationTests {
         #expect(!LVSController.suspended(nil, local: []))
     }
 
+    @Test("The periodic repair waits longer when reading the table is slow (at most 0.5 % of a core)")
+    func repairDelay() {
+        #expect(LVSController.repairDelay(after: .milliseconds(3)) == .seconds(5))
+        #expect(LVSController.repairDelay(after: .milliseconds(25)) == .seconds(5))
+        #expect(LVSController.repairDelay(after: .milliseconds(50)) == .seconds(10))
+        #expect(LVSController.repairDelay(after: .seconds(2)) == .seconds(400))
+    }
+
     @Test("LVS FIFO lines: keepalived's VS/RS format")
     func lvsFIFOLines() {
         let vs = IPVSService.Key.address(protocol: .tcp, address: Self.addr("192.0.2.15"), port: 80)

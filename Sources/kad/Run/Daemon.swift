@@ -555,6 +555,8 @@ final class Daemon: @unchecked Sendable {
     /// SIGHUP: re-read the file; run it if it is valid, else keep the running configuration.
     func reload() async {
         logger.info("Reloading \(options.configFile)")
+        let clock = ContinuousClock()
+        let began = clock.now
         let resolver = PrimaryAddressResolver(routeNetlink: routeNetlink)
         let next: DaemonConfiguration
         switch DaemonConfiguration.load(path: options.configFile, scope: options.scope, primaryAddress: resolver.resolve) {
@@ -565,6 +567,7 @@ final class Daemon: @unchecked Sendable {
         case .success(let c):
             next = c
         }
+        let loaded = clock.now
         for w in next.warnings { logger.warning("\(w)") }
         if let kept = keptCapabilities, !next.capabilities.isSubset(of: kept) {
             logger.error("Reload refused: the new file needs \(next.capabilities.subtracting(kept)) (scripts run as another user, or a FIFO given to a user), which kad dropped at start; restart kad to run it")
@@ -649,7 +652,8 @@ final class Daemon: @unchecked Sendable {
         }
         let before = configuration
         configuration = next
-        logger.info("Reload finished: \(next.vrrp.routers.count) VRRP instance(s) (was \(before.vrrp.routers.count))")
+        let finished = clock.now
+        logger.info("Reload finished in \((finished - began).millisecondsText) (file read and translated in \((loaded - began).millisecondsText)): \(next.vrrp.routers.count) VRRP instance(s) (was \(before.vrrp.routers.count))")
     }
 
     // MARK: - Dumps

@@ -16,7 +16,9 @@ import VRRPCore
 ///   policy state, reconciles only that virtual server's services, runs `notify_up` /
 ///   `notify_down`, and `quorum_up` / `quorum_down` when quorum changes.
 /// - Every ``repairInterval`` the whole managed table is reconciled: edits made from outside
-///   (`ipvsadm -d`, `-e`) are undone.
+///   (`ipvsadm -d`, `-e`) are undone. A table so large that reading it takes longer than
+///   ``repairShare`` of the interval is repaired less often (see ``repairDelay(after:)``), so the
+///   repair never costs more than that share of a core.
 /// - ``reload(_:)`` keeps the checker state of the real servers that stay with the same checkers
 ///   and weight, starts the new ones, stops the removed ones, and applies the minimal plan.
 /// - ``stop(keep:)``: checkers stopped, `omega` notifies, then the managed services removed
@@ -36,6 +38,15 @@ import VRRPCore
 actor LVSController {
     /// How often outside edits of the table are repaired.
     static let repairInterval: Duration = .seconds(5)
+    /// The most of a core the periodic repair may take: 0.5 %.
+    static let repairShare = 0.005
+
+    /// The wait before the next repair when the last one took `spent`: ``repairInterval``, or
+    /// longer when `spent` is more than ``repairShare`` of it (40,000 real servers read in
+    /// 50 ms: every 10 s).
+    static func repairDelay(after spent: Duration) -> Duration {
+        max(repairInterval, spent / repairShare)
+    }
 
     /// A real server's running checkers.
     final class Checkers: Sendable {
@@ -67,7 +78,10 @@ actor LVSController {
 
     let logger: Logger
     private var reconciler: IPVSReconciler<IPVSClient>
+    /// The virtual servers; set only through `replaceServers(_:)`, which keeps `serverIndex`.
     private var servers: [Server] = []
+    /// Where each virtual server id is in `servers` (a checker's verdict names its server by id).
+    private var serverIndex: [String: Int] = [:]
     private var stopMode: LVSTranslation.StopMode
     private let scripts: ScriptRunner
     private var repairTask: Task<Void, Never>?
@@ -114,7 +128,7 @@ actor LVSController {
                 logger.error("IPVS: lvs_flush: \(error)")
             }
         }
-        servers = plan.virtualServers.map { Server(plan: $0, state: $0.initialState, checkers: [:]) }
+        replaceServers(plan.virtualServers.map { Server(plan: $0, state: $0.initialState, checkers: [:]) })
         for s in servers where !s.state.hasQuorum {
             logger.warning("IPVS: \(s.plan.id): no quorum at start (live weight \(s.plan.policy.liveWeight(s.state)), quorum \(s.plan.policy.quorum))")
         }
@@ -123,17 +137,27 @@ actor LVSController {
         for i in servers.indices { startCheckers(server: i) }
         applySuspension()
         repairTask = Task { [weak self] in
+            var delay = Self.repairInterval
             while !Task.isCancelled {
-                try? await Task.sleep(for: Self.repairInterval)
+                try? await Task.sleep(for: delay)
                 if Task.isCancelled { return }
-                await self?.repair()
+                guard let spent = await self?.repair() else { return }
+                delay = Self.repairDelay(after: spent)
             }
         }
     }
 
+    private func replaceServers(_ next: [Server]) {
+        servers = next
+        serverIndex = [:]
+        for (i, s) in servers.enumerated() where serverIndex[s.plan.id] == nil { serverIndex[s.plan.id] = i }
+    }
+
+    /// Starts a scheduler for each real server of `servers[i]` that has checkers and none
+    /// running (a real server without checkers is simply up at its weight).
     private func startCheckers(server i: Int) {
         let id = servers[i].plan.id
-        for rs in servers[i].plan.realServers where servers[i].checkers[rs.key] == nil {
+        for rs in servers[i].plan.realServers where !rs.checkers.isEmpty && servers[i].checkers[rs.key] == nil {
             let c = makeCheckers(rs, vs: id)
             if servers[i].plan.haSuspend != nil, let local = localAddresses(),
                Self.suspended(servers[i].plan.haSuspend, local: local) {
@@ -269,7 +293,7 @@ actor LVSController {
     // MARK: - Verdicts
 
     func verdict(_ v: RealServerVerdict, vs id: String, rs key: IPVSDestinationKey, from source: Checkers) {
-        guard !stopped, let i = servers.firstIndex(where: { $0.plan.id == id }),
+        guard !stopped, let i = serverIndex[id],
               servers[i].checkers[key] === source,
               let rs = servers[i].plan.realServers.first(where: { $0.key == key }) else { return }
         servers[i].causes[key] = v.cause
@@ -372,8 +396,12 @@ actor LVSController {
 
     /// Reconciles the whole managed table (the periodic repair), and looks at the local
     /// addresses again for `ha_suspend`.
-    func repair() {
-        guard !stopped else { return }
+    /// - Returns: how long it took.
+    @discardableResult
+    func repair() -> Duration {
+        guard !stopped else { return .zero }
+        let clock = ContinuousClock()
+        let began = clock.now
         applySuspension()
         do {
             let r = try reconciler.reconcile()
@@ -384,12 +412,15 @@ actor LVSController {
         } catch {
             logger.error("IPVS: cannot read the table: \(error)")
         }
+        return clock.now - began
     }
 
     // MARK: - Reload
 
     func reload(_ plan: LVSTranslation.Result) {
         guard !stopped else { return }
+        let clock = ContinuousClock()
+        let began = clock.now
         stopMode = plan.stopMode
         applyTimeouts(plan.timeouts)
         syncPlan = plan.syncDaemon
@@ -422,7 +453,7 @@ actor LVSController {
             for (_, c) in s.checkers where !kept.contains(ObjectIdentifier(c)) { c.stop() }
         }
         let before = servers.count
-        servers = next
+        replaceServers(next)
         // Only the services whose wanted state changed are read and reconciled, so a reload's
         // cost follows the number of changes, not the size of the table (the periodic repair
         // still looks at everything).
@@ -436,7 +467,7 @@ actor LVSController {
         if !changed.isEmpty { report(try? reconciler.reconcile(changed), reading: changed) }
         for i in servers.indices { startCheckers(server: i) }
         applySuspension()
-        logger.info("IPVS: reload finished: \(servers.count) virtual server(s) (was \(before)), \(kept.count) real server(s) kept their checker state")
+        logger.info("IPVS: reload finished in \((clock.now - began).millisecondsText): \(servers.count) virtual server(s) (was \(before)), \(kept.count) real server(s) kept their checker state")
     }
 
     // MARK: - Stop

@@ -109,3 +109,11 @@ struct SyslogLogHandler: LogHandler {
         }
     }
 }
+
+extension Duration {
+    /// "12.3 ms": how long a reload took, in the log.
+    var millisecondsText: String {
+        let ms = Double(components.seconds) * 1000 + Double(components.attoseconds) / 1e15
+        return "\((ms * 10).rounded() / 10) ms"
+    }
+}
