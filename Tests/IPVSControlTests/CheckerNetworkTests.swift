@@ -41,6 +41,46 @@ extension HostAccessSuites {
             #expect(await TCPCheck(connection: loopback(v6.port, "::1"), connectTimeout: .seconds(2)).check() == .success)
         }
 
+        @Test("Scheduler on event loops: HTTP_GET and TCP_CHECK run on the loop's timers, fail, recover, pause while suspended")
+        func schedulerOnEventLoops() async throws {
+            let server = try await ScriptedTCPServer(respond: whenRequestComplete { _ in httpResponse(body: "ok") })
+            defer { Task { await server.stop() } }
+            let closed = try closedPort()
+            let timing = CheckerTiming(connectTimeout: .seconds(1), retry: 0, delayBeforeRetry: .milliseconds(20),
+                                       warmup: .zero, delayLoop: .milliseconds(40))
+            let http = HTTPCheck(connection: loopback(server.port), connectTimeout: .seconds(1), urls: [HTTPURLCheck(path: "/")])
+            #expect(http.runsOnEventLoop && TCPCheck(connection: loopback(closed)).runsOnEventLoop)
+            let scheduler = HealthCheckScheduler(
+                realServers: [RealServerChecks(id: "web", checkers: [.init(http, timing: timing)]),
+                              RealServerChecks(id: "gone", checkers: [.init(TCPCheck(connection: loopback(closed), connectTimeout: .seconds(1)), timing: timing)])],
+                clock: ContinuousClock(), eventLoops: CheckerEventLoops.shared)
+            let seen = Mutex<[RealServerVerdict]>([])
+            let reader = Task { for await v in scheduler.verdicts { seen.withLock { $0.append(v) } } }
+            scheduler.start()
+            func waitFor(_ what: @Sendable () -> Bool) async -> Bool {
+                for _ in 0..<250 where !what() { try? await Task.sleep(for: .milliseconds(20)) }
+                return what()
+            }
+            // Repeated attempts (every 40 ms), and the closed port found down.
+            #expect(await waitFor { server.requests.withLock { $0.count } >= 4 })
+            #expect(await waitFor { seen.withLock { $0.contains { $0.id == "gone" && !$0.isUp } } }, "\(seen.withLock { $0 })")
+            #expect(seen.withLock { $0.first { $0.id == "gone" && !$0.isUp }?.cause.contains("connection refused") } == true)
+            #expect(!seen.withLock { $0.contains { $0.id == "web" && !$0.isUp } })
+            // Suspended: no new attempts beyond the one that may be under way.
+            scheduler.setSuspended(true)
+            try await Task.sleep(for: .milliseconds(100))
+            let paused = server.requests.withLock { $0.count }
+            try await Task.sleep(for: .milliseconds(300))
+            #expect(server.requests.withLock { $0.count } <= paused + 1)
+            scheduler.setSuspended(false)
+            #expect(await waitFor { server.requests.withLock { $0.count } >= paused + 3 })
+            // The server goes away: the HTTP real server goes down, with the reason.
+            await server.stop()
+            #expect(await waitFor { seen.withLock { $0.contains { $0.id == "web" && !$0.isUp } } }, "\(seen.withLock { $0 })")
+            scheduler.stop()
+            await reader.value
+        }
+
         @Test("TCP_CHECK: bindto and bind_port are used as the source")
         func tcpBind() async throws {
             let server = try await ScriptedTCPServer { _ in .hang }

@@ -1,4 +1,5 @@
 import Crypto
+import Synchronization
 import NIOCore
 import NIOHTTP1
 import NIOPosix
@@ -153,24 +154,43 @@ public struct HTTPCheck: HealthCheck {
 
     public var name: String { "\(tls == nil ? "HTTP_GET" : "SSL_GET") \(connection)" }
 
+    /// Fetches every url in turn, all of them within one `connect_timeout` from the start.
     public func check() async -> CheckResult {
+        // check(on:) never returns nil here; the attempt ends by its deadline.
+        (try? await check(on: group.next())?.get()) ?? .failure(reason: "cancelled")
+    }
+
+    /// The whole attempt on `loop`: each url fetched in turn on its own connection, with one
+    /// deadline `connect_timeout` from now.
+    public var runsOnEventLoop: Bool { true }
+
+    public func check(on loop: any EventLoop) -> EventLoopFuture<CheckResult>? {
+        if urls.isEmpty { return loop.makeSucceededFuture(.failure(reason: "no url to check")) }
+        let deadline = NIODeadline.now() + connectTimeout.timeAmount
         let me = self
-        if urls.isEmpty { return .failure(reason: "no url to check") }
-        return await CheckerIO.withTimeout(connectTimeout) {
-            for url in me.urls {
-                let got = try await me.fetch(url)
-                if !url.statusCodes.contains(where: { $0.contains(got.status) }) {
-                    return .failure(reason: "HTTP status \(got.status) not in \(url.statusCodesText) (GET \(url.path))")
-                }
-                if let want = url.digest?.lowercased(), want != got.digest {
-                    return .failure(reason: "MD5 digest \(got.digest) does not match \(want) (GET \(url.path))")
-                }
-                if let pattern = url.regex, let matched = got.regexMatched, matched == url.regexNoMatch {
-                    return .failure(reason: "body \(matched ? "matches" : "does not match") regex /\(pattern)/ (GET \(url.path))")
-                }
+        @Sendable func step(_ i: Int) -> EventLoopFuture<CheckResult> {
+            guard i < me.urls.count else { return loop.makeSucceededFuture(.success) }
+            let url = me.urls[i]
+            return me.startFetch(url, deadline: deadline, on: loop).future.flatMap { got in
+                if let failure = HTTPCheck.judge(got, url) { return loop.makeSucceededFuture(failure) }
+                return step(i + 1)
             }
-            return .success
         }
+        return step(0).recover { .failure(reason: CheckerIO.reason(for: $0)) }
+    }
+
+    /// Why `got` fails `url` (status, digest, regex), or nil when it passes.
+    static func judge(_ got: HTTPFetchResult, _ url: HTTPURLCheck) -> CheckResult? {
+        if !url.statusCodes.contains(where: { $0.contains(got.status) }) {
+            return .failure(reason: "HTTP status \(got.status) not in \(url.statusCodesText) (GET \(url.path))")
+        }
+        if let want = url.digest?.lowercased(), want != got.digest {
+            return .failure(reason: "MD5 digest \(got.digest) does not match \(want) (GET \(url.path))")
+        }
+        if let pattern = url.regex, let matched = got.regexMatched, matched == url.regexNoMatch {
+            return .failure(reason: "body \(matched ? "matches" : "does not match") regex /\(pattern)/ (GET \(url.path))")
+        }
+        return nil
     }
 
     /// The Host header for `url`.
@@ -186,27 +206,28 @@ public struct HTTPCheck: HealthCheck {
         return HTTPRequestHead(version: version == .http11 ? .http1_1 : .http1_0, method: .GET, uri: url.path, headers: headers)
     }
 
-    /// Fetches `url` once (no timeout of its own: ``check()`` and genhash bound it) and returns
-    /// the status and the body's MD5. Throws ``CheckFailure`` and NIO errors.
+    /// Fetches `url` once (no timeout but the connect's: ``check()`` and genhash bound it) and
+    /// returns the status and the body's MD5. Throws ``CheckFailure`` and NIO errors.
     public func fetch(_ url: HTTPURLCheck) async throws -> HTTPFetchResult {
+        let (future, outcome) = startFetch(url, deadline: nil, on: group.next())
+        return try await withTaskCancellationHandler {
+            try await future.get()
+        } onCancel: {
+            outcome?.fail(CancellationError())
+        }
+    }
+
+    /// Starts fetching `url` on `loop`: the pipeline (TLS, HTTP codec, ``HTTPFetchHandler``)
+    /// sends the request when connected and completes one promise with the result. At
+    /// `deadline` the fetch fails with "timed out after N s"; the connection is closed whatever
+    /// completes the promise. The outcome (nil when the fetch could not start) lets a caller
+    /// give up early.
+    func startFetch(_ url: HTTPURLCheck, deadline: NIODeadline?, on loop: any EventLoop)
+        -> (future: EventLoopFuture<HTTPFetchResult>, outcome: HTTPFetchOutcome?) {
         let sslContext: NIOSSLContext?
         var serverName: String?
         if let tls {
-            var config = TLSConfiguration.makeClientConfiguration()
-            config.certificateVerification = .none
-            if let cert = tls.certificateFile, let key = tls.keyFile {
-                do {
-                    config.certificateChain = try NIOSSLCertificate.fromPEMFile(cert).map { .certificate($0) }
-                    if let password = tls.keyPassword {
-                        config.privateKey = .privateKey(try NIOSSLPrivateKey(file: key, format: .pem) { $0(password.utf8) })
-                    } else {
-                        config.privateKey = .privateKey(try NIOSSLPrivateKey(file: key, format: .pem))
-                    }
-                } catch {
-                    throw CheckFailure("cannot load the client certificate \(cert) or key \(key): \(error)")
-                }
-            }
-            sslContext = try NIOSSLContext(configuration: config)
+            do { sslContext = try sharedSSLContext(tls) } catch { return (loop.makeFailedFuture(error), nil) }
             if tls.enableSNI {
                 let name = tls.sniName ?? url.virtualhost ?? virtualhost
                 // An IP literal is not a valid SNI name (RFC 6066); send none then.
@@ -216,9 +237,11 @@ public struct HTTPCheck: HealthCheck {
             sslContext = nil
         }
         let sni = serverName
-        let channel = try await CheckerIO.connectTCP(connection, timeout: connectTimeout, group: group,
-                                                     inbound: HTTPClientResponsePart.self,
-                                                     outbound: HTTPClientRequestPart.self) { channel in
+        let outcome = HTTPFetchOutcome(loop.makePromise(of: HTTPFetchResult.self))
+        let handler = HTTPFetchHandler(head: requestHead(for: url), path: url.path, limit: maximumBodySize,
+                                       needBody: url.digest != nil || url.regex != nil, regex: url.regex, outcome: outcome)
+        let connectTimeout = deadline.map { Duration.nanoseconds(max(1, ($0 - .now()).nanoseconds)) } ?? self.connectTimeout
+        let connected = CheckerIO.connect(connection, timeout: connectTimeout, on: loop) { channel in
             let ops = channel.pipeline.syncOperations
             if let sslContext {
                 try ops.addHandler(NIOSSLClientHandler(context: sslContext, serverHostname: sni))
@@ -228,48 +251,155 @@ public struct HTTPCheck: HealthCheck {
             // through NIO's encoder as parts; the head is built to give keepalived's bytes.
             try ops.addHandler(HTTPRequestEncoder())
             try ops.addHandler(ByteToMessageHandler(HTTPResponseDecoder(leftOverBytesStrategy: .dropBytes)))
+            try ops.addHandler(handler)
         }
-        let requestHead = requestHead(for: url)
-        let limit = maximumBodySize
-        let needBody = url.digest != nil || url.regex != nil
-        let keepBody = url.regex != nil
-        return try await withTaskCancellationHandler {
-            try await channel.executeThenClose { inbound, outbound in
-                try await outbound.write(contentsOf: [.head(requestHead), .end(nil)])
-                var status: Int?
-                var md5 = Insecure.MD5()
-                var length = 0
-                var body: [UInt8] = []
-                for try await part in inbound {
-                    switch part {
-                    case .head(let head):
-                        status = Int(head.status.code)
-                    case .body(let chunk):
-                        length += chunk.readableBytes
-                        if length > limit {
-                            if needBody { throw CheckFailure("response body larger than \(limit) bytes (GET \(url.path))") }
-                            return HTTPFetchResult(status: status ?? 0, digest: "", bodyLength: length)
-                        }
-                        chunk.withUnsafeReadableBytes { md5.update(bufferPointer: $0) }
-                        if keepBody { body += chunk.readableBytesView }
-                    case .end:
-                        guard let status else { throw CheckFailure("invalid HTTP response (no status line)") }
-                        let hex = md5.finalize().map { String($0, radix: 16).leftPadded(2) }.joined()
-                        var result = HTTPFetchResult(status: status, digest: hex, bodyLength: length)
-                        if let pattern = url.regex {
-                            guard let matched = HTTPURLCheck.bodyMatches(body, pattern: pattern) else {
-                                throw CheckFailure("regex /\(pattern)/ does not compile")
-                            }
-                            result.regexMatched = matched
-                        }
-                        return result
-                    }
-                }
-                if status == nil { throw CheckFailure("connection closed before an HTTP response (GET \(url.path))") }
-                throw CheckFailure("connection closed before the response ended (GET \(url.path))")
+        if let deadline {
+            let whole = self.connectTimeout
+            let timer = loop.scheduleTask(deadline: deadline) { outcome.fail(CheckFailure("timed out after \(whole.checkerText)")) }
+            outcome.future.whenComplete { _ in timer.cancel() }
+        }
+        connected.whenComplete { result in
+            switch result {
+            case .success(let channel): outcome.future.whenComplete { _ in channel.close(promise: nil) }
+            case .failure(let error): outcome.fail(error)
             }
-        } onCancel: {
-            channel.channel.close(promise: nil)
         }
+        return (outcome.future, outcome)
+    }
+
+    /// One TLS context per distinct TLS setting, shared by every fetch (building one reads the
+    /// client certificate and sets up BoringSSL: far too costly per attempt).
+    private func sharedSSLContext(_ tls: TLSCheckOptions) throws -> NIOSSLContext {
+        if let cached = HTTPCheck.sslContexts.withLock({ $0[tls] }) { return cached }
+        var config = TLSConfiguration.makeClientConfiguration()
+        config.certificateVerification = .none
+        if let cert = tls.certificateFile, let key = tls.keyFile {
+            do {
+                config.certificateChain = try NIOSSLCertificate.fromPEMFile(cert).map { .certificate($0) }
+                if let password = tls.keyPassword {
+                    config.privateKey = .privateKey(try NIOSSLPrivateKey(file: key, format: .pem) { $0(password.utf8) })
+                } else {
+                    config.privateKey = .privateKey(try NIOSSLPrivateKey(file: key, format: .pem))
+                }
+            } catch {
+                throw CheckFailure("cannot load the client certificate \(cert) or key \(key): \(error)")
+            }
+        }
+        let context = try NIOSSLContext(configuration: config)
+        HTTPCheck.sslContexts.withLock { $0[tls] = context }
+        return context
+    }
+
+    private static let sslContexts = Mutex<[TLSCheckOptions: NIOSSLContext]>([:])
+}
+
+/// The promise of one fetch, completed once: by the handler, the deadline, a failed connect or
+/// cancellation, whichever comes first; later completions are ignored.
+final class HTTPFetchOutcome: Sendable {
+    private let promise: EventLoopPromise<HTTPFetchResult>
+    private let done = Atomic<Bool>(false)
+
+    init(_ promise: EventLoopPromise<HTTPFetchResult>) {
+        self.promise = promise
+    }
+
+    var future: EventLoopFuture<HTTPFetchResult> { promise.futureResult }
+
+    func succeed(_ result: HTTPFetchResult) {
+        if done.exchange(true, ordering: .acquiringAndReleasing) { return }
+        promise.succeed(result)
+    }
+
+    func fail(_ error: any Error) {
+        if done.exchange(true, ordering: .acquiringAndReleasing) { return }
+        promise.fail(error)
+    }
+}
+
+/// Sends one request when the connection is up and turns the response into an
+/// ``HTTPFetchResult``: status, MD5 of the body as it arrives (up to `limit` bytes), and the
+/// regex match when the url has one.
+final class HTTPFetchHandler: ChannelInboundHandler, Sendable {
+    typealias InboundIn = HTTPClientResponsePart
+    typealias OutboundOut = HTTPClientRequestPart
+
+    private struct State {
+        var status: Int?
+        var md5 = Insecure.MD5()
+        var length = 0
+        var body: [UInt8] = []
+    }
+
+    private let head: HTTPRequestHead
+    private let path: String
+    private let limit: Int
+    private let needBody: Bool
+    private let regex: String?
+    private let outcome: HTTPFetchOutcome
+    private let state = Mutex(State())
+
+    init(head: HTTPRequestHead, path: String, limit: Int, needBody: Bool, regex: String?, outcome: HTTPFetchOutcome) {
+        self.head = head
+        self.path = path
+        self.limit = limit
+        self.needBody = needBody
+        self.regex = regex
+        self.outcome = outcome
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        context.write(wrapOutboundOut(.head(head)), promise: nil)
+        context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+        context.fireChannelActive()
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch unwrapInboundIn(data) {
+        case .head(let h):
+            state.withLock { $0.status = Int(h.status.code) }
+        case .body(let chunk):
+            let over: Int? = state.withLock { s in
+                s.length += chunk.readableBytes
+                if s.length > limit { return s.status ?? 0 }
+                chunk.withUnsafeReadableBytes { s.md5.update(bufferPointer: $0) }
+                if regex != nil { s.body += chunk.readableBytesView }
+                return nil
+            }
+            if let status = over {
+                if needBody {
+                    outcome.fail(CheckFailure("response body larger than \(limit) bytes (GET \(path))"))
+                } else {
+                    outcome.succeed(HTTPFetchResult(status: status, digest: "", bodyLength: state.withLock { $0.length }))
+                }
+            }
+        case .end:
+            let s = state.withLock { $0 }
+            guard let status = s.status else {
+                outcome.fail(CheckFailure("invalid HTTP response (no status line)"))
+                return
+            }
+            let hex = s.md5.finalize().map { String($0, radix: 16).leftPadded(2) }.joined()
+            var result = HTTPFetchResult(status: status, digest: hex, bodyLength: s.length)
+            if let pattern = regex {
+                guard let matched = HTTPURLCheck.bodyMatches(s.body, pattern: pattern) else {
+                    outcome.fail(CheckFailure("regex /\(pattern)/ does not compile"))
+                    return
+                }
+                result.regexMatched = matched
+            }
+            outcome.succeed(result)
+        }
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        outcome.fail(error)
+        context.close(promise: nil)
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        let hadStatus = state.withLock { $0.status != nil }
+        outcome.fail(CheckFailure(hadStatus ? "connection closed before the response ended (GET \(path))"
+                                            : "connection closed before an HTTP response (GET \(path))"))
+        context.fireChannelInactive()
     }
 }

@@ -1,3 +1,4 @@
+import NIOCore
 import VRRPCore
 
 /// The outcome of one health-check attempt.
@@ -41,6 +42,18 @@ public protocol HealthCheck: Sendable {
     var name: String { get }
     /// Makes one attempt.
     func check() async -> CheckResult
+    /// Makes one attempt entirely on `loop` (its I/O, its timeout, its result), or returns `nil`
+    /// when this checker cannot (scripts, files): then the scheduler uses ``check()``. Checkers
+    /// that can are scheduled on the loop's timers with no task and no thread hop per attempt.
+    func check(on loop: any EventLoop) -> EventLoopFuture<CheckResult>?
+    /// Whether ``check(on:)`` gives an attempt (it does for TCP_CHECK and HTTP_GET/SSL_GET).
+    var runsOnEventLoop: Bool { get }
+}
+
+extension HealthCheck {
+    /// No event-loop form: the scheduler runs ``check()`` in a task.
+    public func check(on loop: any EventLoop) -> EventLoopFuture<CheckResult>? { nil }
+    public var runsOnEventLoop: Bool { false }
 }
 
 /// Where a checker connects to, and from (keepalived's shared checker options `connect_ip`,

@@ -1,3 +1,4 @@
+import NIOCore
 import Synchronization
 
 /// The checkers of one real server, and the weight it has when no checker sets one.
@@ -78,6 +79,12 @@ public struct CheckerLogEvent: Sendable, Hashable, CustomStringConvertible {
 /// VRRP loop), so a slow or hanging checker delays no other. Time comes from `clock`, and the
 /// warmup jitter from `random`, so tests drive the schedule with a manual clock.
 ///
+/// Given `eventLoops`, a checker whose attempts can run on an event loop
+/// (``HealthCheck/runsOnEventLoop``: TCP_CHECK, HTTP_GET, SSL_GET) is instead pinned to one loop
+/// of the group and driven by that loop's timers: its wait, its connect and its result all
+/// happen on one thread, with no task and no thread hop per attempt (`clock` is not used for
+/// it). This is what keeps ten thousand checks a second cheap.
+///
 /// ``verdicts`` starts with the initial verdict of every real server (up, or down when one of
 /// its checkers has `alpha`), then yields one whenever a real server's up/down state or weight
 /// changes.
@@ -101,7 +108,10 @@ public final class HealthCheckScheduler<C: Clock>: Sendable where C.Duration == 
     private struct State {
         var servers: [Server]
         var tasks: [Task<Void, Never>] = []
+        /// The next attempt of each event-loop checker, by its index in `servers` order.
+        var timers: [Int: Scheduled<Void>] = [:]
         var started = false
+        var stopped = false
         var suspended = false
     }
 
@@ -110,15 +120,19 @@ public final class HealthCheckScheduler<C: Clock>: Sendable where C.Duration == 
     private let clock: C
     private let random: @Sendable () -> Double
     private let log: @Sendable (CheckerLogEvent) -> Void
+    private let eventLoops: (any EventLoopGroup)?
 
     /// - Parameters:
     ///   - realServers: the real servers and their checkers.
     ///   - clock: the time source (`ContinuousClock()` in the daemon).
     ///   - random: a number in 0...1 for each checker's warmup jitter.
     ///   - log: checker events; failed attempts that change nothing only with `log_all_failures`.
+    ///   - eventLoops: where checkers that can run on an event loop are pinned (nil: every
+    ///     checker runs in a task on `clock`).
     public init(realServers: [RealServerChecks], clock: C,
                 random: @escaping @Sendable () -> Double = { Double.random(in: 0...1) },
-                log: @escaping @Sendable (CheckerLogEvent) -> Void = { _ in }) {
+                log: @escaping @Sendable (CheckerLogEvent) -> Void = { _ in },
+                eventLoops: (any EventLoopGroup)? = nil) {
         let servers = realServers.map { spec in
             let machines = spec.checkers.map { CheckerStateMachine(timing: $0.timing) }
             let up = machines.allSatisfy(\.isUp)
@@ -132,6 +146,7 @@ public final class HealthCheckScheduler<C: Clock>: Sendable where C.Duration == 
         self.clock = clock
         self.random = random
         self.log = log
+        self.eventLoops = eventLoops
     }
 
     deinit { stop() }
@@ -149,10 +164,17 @@ public final class HealthCheckScheduler<C: Clock>: Sendable where C.Duration == 
         guard let initial else { return }
         for v in initial { continuation.yield(v) }
         var tasks: [Task<Void, Never>] = []
-        let count = state.withLock { $0.servers.map(\.spec.checkers.count) }
-        for (s, n) in count.enumerated() {
-            for c in 0..<n {
-                tasks.append(Task { [self] in await self.loop(server: s, checker: c) })
+        let checks = state.withLock { $0.servers.map { $0.spec.checkers.map(\.check) } }
+        var index = 0
+        for (s, list) in checks.enumerated() {
+            for (c, check) in list.enumerated() {
+                if let group = eventLoops, check.runsOnEventLoop {
+                    let first = state.withLock { $0.servers[s].machines[c].firstDelay(random: random()) }
+                    schedule(server: s, checker: c, index: index, check: check, on: group.next(), after: first)
+                } else {
+                    tasks.append(Task { [self] in await self.loop(server: s, checker: c) })
+                }
+                index += 1
             }
         }
         state.withLock { $0.tasks = tasks }
@@ -169,15 +191,55 @@ public final class HealthCheckScheduler<C: Clock>: Sendable where C.Duration == 
         state.withLock { $0.suspended = suspended }
     }
 
-    /// Cancels every checker task and ends ``verdicts``.
+    /// Cancels every checker task and timer and ends ``verdicts``.
     public func stop() {
-        let tasks = state.withLock { s in
-            let t = s.tasks
+        let (tasks, timers) = state.withLock { s in
+            let t = (s.tasks, s.timers)
             s.tasks = []
+            s.timers = [:]
+            s.stopped = true
             return t
         }
         for t in tasks { t.cancel() }
+        for (_, t) in timers { t.cancel() }
         continuation.finish()
+    }
+
+    // MARK: - Checkers on an event loop
+
+    /// Arms the next attempt of an event-loop checker on `loop`, `delay` from now.
+    private func schedule(server s: Int, checker c: Int, index: Int, check: any HealthCheck, on loop: any EventLoop,
+                          after delay: Duration) {
+        let timer = loop.scheduleTask(in: delay.timeAmount) { [self] in
+            attempt(server: s, checker: c, index: index, check: check, on: loop)
+        }
+        let armed = state.withLock { st -> Bool in
+            guard !st.stopped else { return false }
+            st.timers[index] = timer
+            return true
+        }
+        if !armed { timer.cancel() }
+    }
+
+    /// One due attempt of an event-loop checker (skipped while suspended), then the next one
+    /// armed for the delay its state machine gives.
+    private func attempt(server s: Int, checker c: Int, index: Int, check: any HealthCheck, on loop: any EventLoop) {
+        let skip: Duration?? = state.withLock { st in
+            if st.stopped { return .some(nil) }
+            return st.suspended ? .some(st.servers[s].machines[c].timing.delayLoop) : .none
+        }
+        switch skip {
+        case .some(nil): return
+        case .some(let wait?): schedule(server: s, checker: c, index: index, check: check, on: loop, after: wait)
+        case .none:
+            guard let attempt = check.check(on: loop) else { return }
+            attempt.whenComplete { [self] outcome in
+                if state.withLock({ $0.stopped }) { return }
+                let result = (try? outcome.get()) ?? .failure(reason: "cancelled")
+                let next = apply(result, server: s, checker: c, name: check.name)
+                schedule(server: s, checker: c, index: index, check: check, on: loop, after: next)
+            }
+        }
     }
 
     private func loop(server s: Int, checker c: Int) async {

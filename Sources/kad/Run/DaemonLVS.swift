@@ -1,6 +1,7 @@
 import Foundation
 import IPVSControl
 import Logging
+import NIOCore
 import NetLinux
 import Synchronization
 import VRRPCore
@@ -187,7 +188,7 @@ actor LVSController {
                 case .attemptFailed: log.info("IPVS: \(vs): \(event)")
                 default: log.info("IPVS: \(vs): \(event)")
                 }
-            })
+            }, eventLoops: CheckerEventLoops.shared)
         return Checkers(checkers: rs.checkers, weight: rs.destination.weight, scheduler: scheduler, counters: counters)
     }
 
@@ -590,10 +591,17 @@ struct CountingCheck: HealthCheck {
     let inner: any HealthCheck
     let counters: CheckerCounters
     var name: String { inner.name }
+    var runsOnEventLoop: Bool { inner.runsOnEventLoop }
     func check() async -> IPVSControl.CheckResult {
         let r = await inner.check()
         counters.record(success: r.isSuccess)
         return r
+    }
+    func check(on loop: any EventLoop) -> EventLoopFuture<IPVSControl.CheckResult>? {
+        inner.check(on: loop)?.map { [counters] r in
+            counters.record(success: r.isSuccess)
+            return r
+        }
     }
 }
 
