@@ -50,7 +50,7 @@ body = ("TCP_CHECK {\n            connect_timeout 3\n        }" if check == "tcp
         "HTTP_GET {\n            url {\n                path /\n                status_code 200\n            }\n            connect_timeout 3\n        }")
 out = ["global_defs {\n    router_id checker_bench\n}\n"]
 for v in range((n + 99) // 100):
-    out.append(f"virtual_server 2001:db8:ffff::1 {1000 + v} {{\n    delay_loop 1\n    lb_algo rr\n    lb_kind DR\n    protocol TCP\n")
+    out.append(f"virtual_server 2001:db8:ffff::1 {1000 + v} {{\n    delay_loop 1\n    lb_algo rr\n    lb_kind NAT\n    protocol TCP\n")
     for r in range(v * 100, min(n, v * 100 + 100)):
         out.append(f"    real_server 2001:db8::{r + 1:x} 80 {{\n        weight 1\n        {body}\n    }}\n")
     out.append("}\n")
@@ -82,7 +82,7 @@ sleep "$WARMUP"
 c0=$(answered); k0=$(ticks); u0=$(cut -d' ' -f1 /proc/uptime)
 sleep "$DURATION"
 c1=$(answered); k1=$(ticks); u1=$(cut -d' ' -f1 /proc/uptime)
-dests=$(ipvsadm -Ln | grep -c '^  ->')
+dests=$(ipvsadm -Ln | grep -c '^  -> \[')
 hz=$(getconf CLK_TCK 2>/dev/null || echo 100)
 echo "RESULT $impl $check $((k1 - k0)) $hz $((c1 - c0)) $u0 $u1 $dests $(pids | wc -w)"
 kill -TERM $dpid; wait $dpid
