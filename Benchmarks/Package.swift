@@ -10,6 +10,8 @@
 //   vrrp-allocs.sh checks with valgrind that its hot path allocates nothing.
 // - transport-bench sends adverts through NetLinux's VRRP transport between two network
 //   namespaces (system calls, allocations, adverts per second); transport-bench.sh runs it.
+// - checker-bench runs IPVSControl's health checkers in-process against loopback servers (CPU per
+//   check, natively, without IPVS); checker-bench.sh runs it in a network namespace.
 import PackageDescription
 
 let package = Package(
@@ -36,6 +38,15 @@ let package = Package(
         .executableTarget(
             name: "vrrp-bench",
             dependencies: [
+                .product(name: "VRRPCore", package: "kad"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: [.swiftLanguageMode(.v6)]
+        ),
+        .executableTarget(
+            name: "checker-bench",
+            dependencies: [
+                .product(name: "IPVSControl", package: "kad"),
                 .product(name: "VRRPCore", package: "kad"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],

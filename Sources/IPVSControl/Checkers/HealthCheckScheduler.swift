@@ -232,7 +232,17 @@ public final class HealthCheckScheduler<C: Clock>: Sendable where C.Duration == 
         case .some(nil): return
         case .some(let wait?): schedule(server: s, checker: c, index: index, check: check, on: loop, after: wait)
         case .none:
-            guard let attempt = check.check(on: loop) else { return }
+            guard let attempt = check.check(on: loop) else {
+                // A checker that said it runs on a loop but gave no attempt: run it in a task.
+                let task = Task { [self] in await self.loop(server: s, checker: c) }
+                let kept = state.withLock { st -> Bool in
+                    guard !st.stopped else { return false }
+                    st.tasks.append(task)
+                    return true
+                }
+                if !kept { task.cancel() }
+                return
+            }
             attempt.whenComplete { [self] outcome in
                 if state.withLock({ $0.stopped }) { return }
                 let result = (try? outcome.get()) ?? .failure(reason: "cancelled")
