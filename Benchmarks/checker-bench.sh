@@ -16,7 +16,7 @@ unshare --net bash -c '
     set -e
     ip link set lo up
     ip -6 route add local 2001:db8::/64 dev lo
-    ulimit -n 65536
+    ulimit -n "$(ulimit -Hn)"
     "$1/checkserver" "$2" 80 >/dev/null &
     srv=$!
     sleep 0.3

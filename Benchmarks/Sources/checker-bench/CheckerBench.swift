@@ -82,7 +82,7 @@ struct CheckerBench: AsyncParsableCommand {
         try await Task.sleep(for: .seconds(warmup))
         func cpu() -> Double {
             var u = rusage()
-            getrusage(RUSAGE_SELF, &u)
+            getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &u)
             return Double(u.ru_utime.tv_sec + u.ru_stime.tv_sec) + Double(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6
         }
         let (c0, a0, f0) = (cpu(), counters.attempts.load(ordering: .relaxed), counters.failures.load(ordering: .relaxed))
@@ -94,8 +94,9 @@ struct CheckerBench: AsyncParsableCommand {
         scheduler.stop()
         await reader.value
         let n = a1 - a0
+        func f(_ x: Double) -> String { "\((x * 10).rounded() / 10)" }
         print("check=\(check) servers=\(servers) path=\(tasks ? "tasks" : "event-loops") attempts/s=\(Int(Double(n) / w)) "
-              + "failures=\(f1 - f0) downs=\(downs.load(ordering: .relaxed)) cpu%=\(String(format: "%.1f", (c1 - c0) / w * 100)) "
-              + "us/check=\(n > 0 ? String(format: "%.1f", (c1 - c0) / Double(n) * 1e6) : "nan")")
+              + "failures=\(f1 - f0) downs=\(downs.load(ordering: .relaxed)) cpu%=\(f((c1 - c0) / w * 100)) "
+              + "us/check=\(n > 0 ? f((c1 - c0) / Double(n) * 1e6) : "nan")")
     }
 }

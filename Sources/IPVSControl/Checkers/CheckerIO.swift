@@ -82,16 +82,17 @@ enum CheckerIO {
         return try await bootstrap.connect(to: remote, channelInitializer: initializer)
     }
 
-    /// A TCP client bootstrap for `c` on `loop`: connect bounded by `timeout`, SO_REUSEADDR,
-    /// `fwmark` (SO_MARK) and `bindto`/`bind_port` applied.
+    /// A TCP client bootstrap for `c` on `loop`: connect bounded by `timeout`, `fwmark`
+    /// (SO_MARK) and `bindto`/`bind_port` applied (with SO_REUSEADDR, so a `bind_port` can be
+    /// used again at once; without a bind it would only cost a system call per attempt).
     static func tcpBootstrap(_ c: CheckerConnection, timeout: Duration, on loop: any EventLoopGroup) throws -> ClientBootstrap {
-        var bootstrap = ClientBootstrap(group: loop)
-            .connectTimeout(timeout.timeAmount)
-            .channelOption(.socketOption(.so_reuseaddr), value: 1)
+        var bootstrap = ClientBootstrap(group: loop).connectTimeout(timeout.timeAmount)
         if let mark = c.fwmark {
             bootstrap = bootstrap.channelOption(.socketOption(.init(rawValue: SO_MARK)), value: SocketOptionValue(Int32(bitPattern: mark)))
         }
-        if let local = try localAddress(c) { bootstrap = bootstrap.bind(to: local) }
+        if let local = try localAddress(c) {
+            bootstrap = bootstrap.channelOption(.socketOption(.so_reuseaddr), value: 1).bind(to: local)
+        }
         return bootstrap
     }
 
