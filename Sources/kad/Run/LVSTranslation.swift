@@ -407,9 +407,10 @@ private struct LVSTranslator {
         }
 
         var realServers: [LVSTranslation.RealServerPlan] = []
+        var seen: Set<IPVSDestinationKey> = []
         for rs in vs.realServers {
             if let plan = realServer(rs, in: vs, owner: owner, vsPort: vsPort, &scripts) {
-                if realServers.contains(where: { $0.key == plan.key }) {
+                guard seen.insert(plan.key).inserted else {
                     refuse(owner, "real_server \(rs.endpoint)", "defined twice")
                     continue
                 }
