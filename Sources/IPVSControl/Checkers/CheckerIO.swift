@@ -45,10 +45,24 @@ enum CheckerIO {
         }
     }
 
-    /// The socket address of `address`:`port`.
+    /// The socket address of `address`:`port`, built from the address's bytes (no text round
+    /// trip: this runs for every attempt).
     static func socketAddress(_ address: IPAddress, _ port: UInt16) throws -> SocketAddress {
-        do { return try SocketAddress(ipAddress: address.description, port: Int(port)) } catch {
-            throw CheckFailure("cannot use address \(address): \(error)")
+        switch address.family {
+        case .ipv4:
+            var sa = sockaddr_in()
+            sa.sin_family = sa_family_t(AF_INET)
+            sa.sin_port = port.bigEndian
+            sa.sin_addr.s_addr = address.ipv4Value.bigEndian
+            return SocketAddress(sa, host: "")
+        case .ipv6:
+            var sa = sockaddr_in6()
+            sa.sin6_family = sa_family_t(AF_INET6)
+            sa.sin6_port = port.bigEndian
+            address.withBytes { src in
+                withUnsafeMutableBytes(of: &sa.sin6_addr) { $0.copyMemory(from: src) }
+            }
+            return SocketAddress(sa, host: "")
         }
     }
 

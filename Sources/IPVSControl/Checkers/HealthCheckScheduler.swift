@@ -246,7 +246,7 @@ public final class HealthCheckScheduler<C: Clock>: Sendable where C.Duration == 
             attempt.whenComplete { [self] outcome in
                 if state.withLock({ $0.stopped }) { return }
                 let result = (try? outcome.get()) ?? .failure(reason: "cancelled")
-                let next = apply(result, server: s, checker: c, name: check.name)
+                let next = apply(result, server: s, checker: c, check: check)
                 schedule(server: s, checker: c, index: index, check: check, on: loop, after: next)
             }
         }
@@ -268,21 +268,22 @@ public final class HealthCheckScheduler<C: Clock>: Sendable where C.Duration == 
             }
             let result = await check.check()
             if Task.isCancelled { return }
-            next = apply(result, server: s, checker: c, name: check.name)
+            next = apply(result, server: s, checker: c, check: check)
         }
     }
 
     /// Records one result; emits the log event and, if the real server changed, a verdict.
-    private func apply(_ result: CheckResult, server s: Int, checker c: Int, name: String) -> Duration {
+    /// The checker's name and the cause text are built only when something is reported: an
+    /// attempt that changes nothing (the common case, thousands a second) formats no string.
+    private func apply(_ result: CheckResult, server s: Int, checker c: Int, check: any HealthCheck) -> Duration {
         let (step, events, verdict) = state.withLock { st -> (CheckerStateMachine.Step, [CheckerLogEvent], RealServerVerdict?) in
-            var server = st.servers[s]
-            let step = server.machines[c].record(result)
-            let machine = server.machines[c]
+            // In place: a copy of the server would copy its arrays on every attempt.
+            let step = st.servers[s].machines[c].record(result)
+            let machine = st.servers[s].machines[c]
+            let id = st.servers[s].spec.id
             var events: [CheckerLogEvent] = []
-            func event(_ k: CheckerLogEvent.Kind) { events.append(CheckerLogEvent(realServer: server.spec.id, checker: name, kind: k)) }
-            var cause = "\(name): \(result)"
+            func event(_ k: CheckerLogEvent.Kind) { events.append(CheckerLogEvent(realServer: id, checker: check.name, kind: k)) }
             if case .failure(let reason) = result {
-                cause = "\(name): \(reason)"
                 if step.stateChanged {
                     event(.down(reason: reason))
                 } else if machine.timing.logAllFailures {
@@ -292,17 +293,18 @@ public final class HealthCheckScheduler<C: Clock>: Sendable where C.Duration == 
                 if step.stateChanged { event(.up) }
                 if step.weightChanged, let w = machine.dynamicWeight {
                     event(.weight(w))
-                    server.dynamicWeight = w
+                    st.servers[s].dynamicWeight = w
                 }
             }
-            let up = server.machines.allSatisfy(\.isUp)
-            let weight = server.dynamicWeight ?? server.spec.weight
+            let up = st.servers[s].machines.allSatisfy(\.isUp)
+            let weight = st.servers[s].dynamicWeight ?? st.servers[s].spec.weight
             var verdict: RealServerVerdict?
-            if up != server.verdict.isUp || weight != server.verdict.weight {
-                server.verdict = RealServerVerdict(id: server.spec.id, isUp: up, weight: weight, cause: cause)
-                verdict = server.verdict
+            if up != st.servers[s].verdict.isUp || weight != st.servers[s].verdict.weight {
+                let cause: String
+                if case .failure(let reason) = result { cause = "\(check.name): \(reason)" } else { cause = "\(check.name): \(result)" }
+                verdict = RealServerVerdict(id: id, isUp: up, weight: weight, cause: cause)
+                st.servers[s].verdict = verdict!
             }
-            st.servers[s] = server
             return (step, events, verdict)
         }
         for e in events { log(e) }
