@@ -41,7 +41,7 @@ extension HostAccessSuites {
             #expect(await TCPCheck(connection: loopback(v6.port, "::1"), connectTimeout: .seconds(2)).check() == .success)
         }
 
-        @Test("Scheduler on event loops: HTTP_GET and TCP_CHECK run on the loop's timers, fail, recover, pause while suspended")
+        @Test("Scheduler on event loops: HTTP_GET and TCP_CHECK run on the loop's timers, fail with a reason, pause while suspended and resume")
         func schedulerOnEventLoops() async throws {
             let server = try await ScriptedTCPServer(respond: whenRequestComplete { _ in httpResponse(body: "ok") })
             defer { Task { await server.stop() } }
@@ -50,6 +50,13 @@ extension HostAccessSuites {
                                        warmup: .zero, delayLoop: .milliseconds(40))
             let http = HTTPCheck(connection: loopback(server.port), connectTimeout: .seconds(1), urls: [HTTPURLCheck(path: "/")])
             #expect(http.runsOnEventLoop && TCPCheck(connection: loopback(closed)).runsOnEventLoop)
+            // A checker without a loop form: check(on:) runs its check() in a task.
+            struct Scripted: HealthCheck {
+                var name: String { "scripted" }
+                func check() async -> CheckResult { .failure(reason: "scripted reason") }
+            }
+            #expect(!Scripted().runsOnEventLoop)
+            #expect(try await Scripted().check(on: CheckerEventLoops.shared.next()).get() == .failure(reason: "scripted reason"))
             let scheduler = HealthCheckScheduler(
                 realServers: [RealServerChecks(id: "web", checkers: [.init(http, timing: timing)]),
                               RealServerChecks(id: "gone", checkers: [.init(TCPCheck(connection: loopback(closed), connectTimeout: .seconds(1)), timing: timing)])],

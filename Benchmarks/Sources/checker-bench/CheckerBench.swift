@@ -4,16 +4,27 @@
 // answering every address of 2001:db8::/64.
 import ArgumentParser
 import IPVSControl
+import NIOCore
 import Synchronization
 import VRRPCore
 #if canImport(Glibc)
 import Glibc
 #endif
 
+/// Attempts and failures, shared by every checker.
+final class AttemptCounters: Sendable {
+    let attempts = Atomic<Int>(0)
+    let failures = Atomic<Int>(0)
+    func add(_ r: CheckResult) {
+        attempts.add(1, ordering: .relaxed)
+        if !r.isSuccess { failures.add(1, ordering: .relaxed) }
+    }
+}
+
 /// Counts the attempts and failures of the check it wraps.
 struct Counted: HealthCheck {
     let inner: any HealthCheck
-    let attempts: Atomic<Int>.Reference
+    let attempts: AttemptCounters
     var name: String { inner.name }
     var runsOnEventLoop: Bool { inner.runsOnEventLoop }
     func check() async -> CheckResult {
@@ -21,24 +32,10 @@ struct Counted: HealthCheck {
         attempts.add(r)
         return r
     }
-    func check(on loop: any EventLoop) -> EventLoopFuture<CheckResult>? {
-        inner.check(on: loop)?.map { [attempts] r in
+    func check(on loop: any EventLoop) -> EventLoopFuture<CheckResult> {
+        inner.check(on: loop).map { [attempts] r in
             attempts.add(r)
             return r
-        }
-    }
-}
-
-import NIOCore
-
-extension Atomic<Int> {
-    /// A shared counter pair: attempts and failures.
-    final class Reference: Sendable {
-        let attempts = Atomic<Int>(0)
-        let failures = Atomic<Int>(0)
-        func add(_ r: CheckResult) {
-            attempts.add(1, ordering: .relaxed)
-            if !r.isSuccess { failures.add(1, ordering: .relaxed) }
         }
     }
 }
@@ -59,7 +56,7 @@ struct CheckerBench: AsyncParsableCommand {
 
     func run() async throws {
         guard let prefix = IPAddress(base), prefix.family == .ipv6 else { throw ValidationError("--base must be an IPv6 prefix") }
-        let counters = Atomic<Int>.Reference()
+        let counters = AttemptCounters()
         let timing = CheckerTiming(connectTimeout: .seconds(3), retry: 1, delayBeforeRetry: .seconds(1),
                                    warmup: .milliseconds(delayMs), delayLoop: .milliseconds(delayMs))
         var list: [RealServerChecks] = []

@@ -47,7 +47,7 @@ enum CheckerIO {
 
     /// The socket address of `address`:`port`, built from the address's bytes (no text round
     /// trip: this runs for every attempt).
-    static func socketAddress(_ address: IPAddress, _ port: UInt16) throws -> SocketAddress {
+    static func socketAddress(_ address: IPAddress, _ port: UInt16) -> SocketAddress {
         switch address.family {
         case .ipv4:
             var sa = sockaddr_in()
@@ -70,14 +70,14 @@ enum CheckerIO {
     static func localAddress(_ c: CheckerConnection) throws -> SocketAddress? {
         guard c.bindAddress != nil || c.bindPort != nil else { return nil }
         let any: IPAddress = c.address.family == .ipv4 ? IPAddress(ipv4: 0) : IPAddress(ipv6High: 0, low: 0)
-        return try socketAddress(c.bindAddress ?? any, c.bindPort ?? 0)
+        return socketAddress(c.bindAddress ?? any, c.bindPort ?? 0)
     }
 
     /// Opens a connected UDP socket to `c` (so ICMP errors come back as read errors).
     static func connectUDP(_ c: CheckerConnection, group: any EventLoopGroup,
                            protocolSubtype: NIOBSDSocket.ProtocolSubtype = .default)
         async throws -> NIOAsyncChannel<AddressedEnvelope<ByteBuffer>, AddressedEnvelope<ByteBuffer>> {
-        let remote = try socketAddress(c.address, c.port)
+        let remote = socketAddress(c.address, c.port)
         var bootstrap = DatagramBootstrap(group: group).protocolSubtype(protocolSubtype)
         if let mark = c.fwmark {
             bootstrap = bootstrap.channelOption(.socketOption(.init(rawValue: SO_MARK)), value: SocketOptionValue(Int32(bitPattern: mark)))
@@ -100,7 +100,7 @@ enum CheckerIO {
     /// (SO_MARK) and `bindto`/`bind_port` applied (with SO_REUSEADDR, so a `bind_port` can be
     /// used again at once; without a bind it would only cost a system call per attempt).
     static func tcpBootstrap(_ c: CheckerConnection, timeout: Duration, on loop: any EventLoopGroup) throws -> ClientBootstrap {
-        var bootstrap = ClientBootstrap(group: loop).connectTimeout(timeout.timeAmount)
+        var bootstrap = ClientBootstrap(group: loop).connectTimeout(TimeAmount(max(timeout, .nanoseconds(1))))
         if let mark = c.fwmark {
             bootstrap = bootstrap.channelOption(.socketOption(.init(rawValue: SO_MARK)), value: SocketOptionValue(Int32(bitPattern: mark)))
         }
@@ -116,10 +116,9 @@ enum CheckerIO {
     static func connect(_ c: CheckerConnection, timeout: Duration, on loop: any EventLoop,
                         setup: @escaping @Sendable (Channel) throws -> Void = { _ in }) -> EventLoopFuture<Channel> {
         do {
-            let remote = try socketAddress(c.address, c.port)
             return try tcpBootstrap(c, timeout: timeout, on: loop)
                 .channelInitializer { channel in channel.eventLoop.makeCompletedFuture { try setup(channel) } }
-                .connect(to: remote)
+                .connect(to: socketAddress(c.address, c.port))
         } catch {
             return loop.makeFailedFuture(error)
         }
@@ -132,7 +131,7 @@ enum CheckerIO {
         inbound: Inbound.Type = Inbound.self, outbound: Outbound.Type = ByteBuffer.self,
         setup: @escaping @Sendable (Channel) throws -> Void = { _ in }
     ) async throws -> NIOAsyncChannel<Inbound, Outbound> {
-        let remote = try socketAddress(c.address, c.port)
+        let remote = socketAddress(c.address, c.port)
         return try await tcpBootstrap(c, timeout: timeout, on: group).connect(to: remote) { channel in
             channel.eventLoop.makeCompletedFuture {
                 try setup(channel)
@@ -203,13 +202,6 @@ enum CheckerIO {
             n += 1
         }
         return "\"\(s)\""
-    }
-}
-
-extension Duration {
-    /// The same span as NIO's `TimeAmount` (at least 1 ns).
-    var timeAmount: TimeAmount {
-        .nanoseconds(max(1, components.seconds * 1_000_000_000 + components.attoseconds / 1_000_000_000))
     }
 }
 

@@ -80,7 +80,7 @@ public struct DNSCheck: HealthCheck {
         let (c, group) = (connection, group)
         return await CheckerIO.withTimeout(connectTimeout) {
             let channel = try await CheckerIO.connectUDP(c, group: group)
-            let remote = try CheckerIO.socketAddress(c.address, c.port)
+            let remote = CheckerIO.socketAddress(c.address, c.port)
             return try await withTaskCancellationHandler {
                 try await channel.executeThenClose { inbound, outbound in
                     try await outbound.write(AddressedEnvelope(remoteAddress: remote, data: ByteBuffer(bytes: message)))

@@ -139,6 +139,7 @@ public struct HTTPCheck: HealthCheck {
     /// A body longer than this fails the check when a digest is needed (16 MiB).
     public var maximumBodySize: Int = 16 << 20
     public var group: any EventLoopGroup
+    private let sslContextCache = TLSContextCache()
 
     public init(connection: CheckerConnection, connectTimeout: Duration = .seconds(5), version: HTTPCheckVersion = .http10,
                 virtualhost: String? = nil, urls: [HTTPURLCheck], tls: TLSCheckOptions? = nil,
@@ -154,19 +155,19 @@ public struct HTTPCheck: HealthCheck {
 
     public var name: String { "\(tls == nil ? "HTTP_GET" : "SSL_GET") \(connection)" }
 
-    /// Fetches every url in turn, all of them within one `connect_timeout` from the start.
+    /// ``check(on:)`` on one of the group's loops (it never fails: errors are its result; the
+    /// attempt ends by its deadline).
     public func check() async -> CheckResult {
-        // check(on:) never returns nil here; the attempt ends by its deadline.
-        (try? await check(on: group.next())?.get()) ?? .failure(reason: "cancelled")
+        (try? await check(on: group.next()).get()) ?? .failure(reason: "cancelled")
     }
 
-    /// The whole attempt on `loop`: each url fetched in turn on its own connection, with one
-    /// deadline `connect_timeout` from now.
     public var runsOnEventLoop: Bool { true }
 
-    public func check(on loop: any EventLoop) -> EventLoopFuture<CheckResult>? {
+    /// The whole attempt on `loop`: each url fetched in turn on its own connection, all of them
+    /// within one deadline `connect_timeout` from now.
+    public func check(on loop: any EventLoop) -> EventLoopFuture<CheckResult> {
         if urls.isEmpty { return loop.makeSucceededFuture(.failure(reason: "no url to check")) }
-        let deadline = NIODeadline.now() + connectTimeout.timeAmount
+        let deadline = NIODeadline.now() + TimeAmount(connectTimeout)
         let me = self
         @Sendable func step(_ i: Int) -> EventLoopFuture<CheckResult> {
             guard i < me.urls.count else { return loop.makeSucceededFuture(.success) }
@@ -240,7 +241,7 @@ public struct HTTPCheck: HealthCheck {
         let outcome = HTTPFetchOutcome(loop.makePromise(of: HTTPFetchResult.self))
         let handler = HTTPFetchHandler(head: requestHead(for: url), path: url.path, limit: maximumBodySize,
                                        needBody: url.digest != nil || url.regex != nil, regex: url.regex, outcome: outcome)
-        let connectTimeout = deadline.map { Duration.nanoseconds(max(1, ($0 - .now()).nanoseconds)) } ?? self.connectTimeout
+        let connectTimeout = deadline.map { Duration($0 - .now()) } ?? self.connectTimeout
         let connected = CheckerIO.connect(connection, timeout: connectTimeout, on: loop) { channel in
             let ops = channel.pipeline.syncOperations
             if let sslContext {
@@ -267,10 +268,11 @@ public struct HTTPCheck: HealthCheck {
         return (outcome.future, outcome)
     }
 
-    /// One TLS context per distinct TLS setting, shared by every fetch (building one reads the
-    /// client certificate and sets up BoringSSL: far too costly per attempt).
+    /// The checker's TLS context, built at its first attempt and kept while its TLS settings stay
+    /// (building one reads the client certificate and sets up BoringSSL: far too costly per
+    /// attempt). A reload that changes the checker makes a new checker, and so a new context.
     private func sharedSSLContext(_ tls: TLSCheckOptions) throws -> NIOSSLContext {
-        if let cached = HTTPCheck.sslContexts.withLock({ $0[tls] }) { return cached }
+        if let cached = sslContextCache.context.withLock({ $0?.options == tls ? $0?.context : nil }) { return cached }
         var config = TLSConfiguration.makeClientConfiguration()
         config.certificateVerification = .none
         if let cert = tls.certificateFile, let key = tls.keyFile {
@@ -286,11 +288,14 @@ public struct HTTPCheck: HealthCheck {
             }
         }
         let context = try NIOSSLContext(configuration: config)
-        HTTPCheck.sslContexts.withLock { $0[tls] = context }
+        sslContextCache.context.withLock { $0 = (tls, context) }
         return context
     }
+}
 
-    private static let sslContexts = Mutex<[TLSCheckOptions: NIOSSLContext]>([:])
+/// Holds an ``HTTPCheck``'s TLS context between attempts (the check itself is a value).
+final class TLSContextCache: Sendable {
+    let context = Mutex<(options: TLSCheckOptions, context: NIOSSLContext)?>(nil)
 }
 
 /// The promise of one fetch, completed once: by the handler, the deadline, a failed connect or

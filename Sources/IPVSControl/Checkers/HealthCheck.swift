@@ -42,17 +42,22 @@ public protocol HealthCheck: Sendable {
     var name: String { get }
     /// Makes one attempt.
     func check() async -> CheckResult
-    /// Makes one attempt entirely on `loop` (its I/O, its timeout, its result), or returns `nil`
-    /// when this checker cannot (scripts, files): then the scheduler uses ``check()``. Checkers
-    /// that can are scheduled on the loop's timers with no task and no thread hop per attempt.
-    func check(on loop: any EventLoop) -> EventLoopFuture<CheckResult>?
-    /// Whether ``check(on:)`` gives an attempt (it does for TCP_CHECK and HTTP_GET/SSL_GET).
+    /// Makes one attempt whose result completes on `loop`. The default runs ``check()`` in a
+    /// task; checkers with ``runsOnEventLoop`` do their whole attempt on the loop instead.
+    func check(on loop: any EventLoop) -> EventLoopFuture<CheckResult>
+    /// Whether ``check(on:)`` does the attempt on the loop itself (its I/O, timeout and result),
+    /// with no task and no thread hop: TCP_CHECK, HTTP_GET and SSL_GET. The scheduler pins such
+    /// checkers to a loop and drives them with its timers; the others run in a task each.
     var runsOnEventLoop: Bool { get }
 }
 
 extension HealthCheck {
-    /// No event-loop form: the scheduler runs ``check()`` in a task.
-    public func check(on loop: any EventLoop) -> EventLoopFuture<CheckResult>? { nil }
+    /// ``check()`` in a task, its result completing on `loop`.
+    public func check(on loop: any EventLoop) -> EventLoopFuture<CheckResult> {
+        loop.makeFutureWithTask { await self.check() }
+    }
+
+    /// No attempt of its own on an event loop: the scheduler runs ``check()`` in a task.
     public var runsOnEventLoop: Bool { false }
 }
 

@@ -210,7 +210,7 @@ public final class HealthCheckScheduler<C: Clock>: Sendable where C.Duration == 
     /// Arms the next attempt of an event-loop checker on `loop`, `delay` from now.
     private func schedule(server s: Int, checker c: Int, index: Int, check: any HealthCheck, on loop: any EventLoop,
                           after delay: Duration) {
-        let timer = loop.scheduleTask(in: delay.timeAmount) { [self] in
+        let timer = loop.scheduleTask(in: TimeAmount(delay)) { [self] in
             attempt(server: s, checker: c, index: index, check: check, on: loop)
         }
         let armed = state.withLock { st -> Bool in
@@ -224,26 +224,15 @@ public final class HealthCheckScheduler<C: Clock>: Sendable where C.Duration == 
     /// One due attempt of an event-loop checker (skipped while suspended), then the next one
     /// armed for the delay its state machine gives.
     private func attempt(server s: Int, checker c: Int, index: Int, check: any HealthCheck, on loop: any EventLoop) {
-        let skip: Duration?? = state.withLock { st in
-            if st.stopped { return .some(nil) }
-            return st.suspended ? .some(st.servers[s].machines[c].timing.delayLoop) : .none
+        let due: AttemptDue = state.withLock { st in
+            if st.stopped { return .stopped }
+            return st.suspended ? .suspended(wait: st.servers[s].machines[c].timing.delayLoop) : .run
         }
-        switch skip {
-        case .some(nil): return
-        case .some(let wait?): schedule(server: s, checker: c, index: index, check: check, on: loop, after: wait)
-        case .none:
-            guard let attempt = check.check(on: loop) else {
-                // A checker that said it runs on a loop but gave no attempt: run it in a task.
-                let task = Task { [self] in await self.loop(server: s, checker: c) }
-                let kept = state.withLock { st -> Bool in
-                    guard !st.stopped else { return false }
-                    st.tasks.append(task)
-                    return true
-                }
-                if !kept { task.cancel() }
-                return
-            }
-            attempt.whenComplete { [self] outcome in
+        switch due {
+        case .stopped: return
+        case .suspended(let wait): schedule(server: s, checker: c, index: index, check: check, on: loop, after: wait)
+        case .run:
+            check.check(on: loop).whenComplete { [self] outcome in
                 if state.withLock({ $0.stopped }) { return }
                 let result = (try? outcome.get()) ?? .failure(reason: "cancelled")
                 let next = apply(result, server: s, checker: c, check: check)
@@ -311,4 +300,11 @@ public final class HealthCheckScheduler<C: Clock>: Sendable where C.Duration == 
         if let verdict { continuation.yield(verdict) }
         return step.nextDelay
     }
+}
+
+/// What an event-loop checker's due attempt does: nothing (stopped), wait (suspended), or run.
+private enum AttemptDue {
+    case stopped
+    case suspended(wait: Duration)
+    case run
 }

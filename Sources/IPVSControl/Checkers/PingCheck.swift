@@ -64,7 +64,7 @@ public struct PingCheck: HealthCheck {
             } catch let e as IOError where e.errnoCode == EACCES || e.errnoCode == EPERM {
                 return .failure(reason: "ICMP sockets not permitted (net.ipv4.ping_group_range)")
             }
-            let remote = try CheckerIO.socketAddress(c.address, 0)
+            let remote = CheckerIO.socketAddress(c.address, 0)
             return try await withTaskCancellationHandler {
                 try await channel.executeThenClose { inbound, outbound in
                     try await outbound.write(AddressedEnvelope(remoteAddress: remote, data: ByteBuffer(bytes: request)))

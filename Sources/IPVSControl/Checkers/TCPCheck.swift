@@ -25,17 +25,17 @@ public struct TCPCheck: HealthCheck {
 
     public var name: String { "TCP_CHECK \(connection)" }
 
+    /// ``check(on:)`` on one of the group's loops (it never fails: errors are its result).
     public func check() async -> CheckResult {
-        // check(on:) never returns nil here.
-        (try? await check(on: group.next())?.get()) ?? .failure(reason: "cancelled")
+        (try? await check(on: group.next()).get()) ?? .failure(reason: "cancelled")
     }
+
+    public var runsOnEventLoop: Bool { true }
 
     /// One connect on `loop`, closed as soon as it completes: no task, timer or async channel of
     /// its own (the connect timeout bounds it), so ten thousand real servers checked every
     /// second stay cheap.
-    public var runsOnEventLoop: Bool { true }
-
-    public func check(on loop: any EventLoop) -> EventLoopFuture<CheckResult>? {
+    public func check(on loop: any EventLoop) -> EventLoopFuture<CheckResult> {
         CheckerIO.connect(connection, timeout: connectTimeout, on: loop).map { channel -> CheckResult in
             channel.close(promise: nil)
             return .success

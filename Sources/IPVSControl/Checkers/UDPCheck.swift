@@ -100,7 +100,7 @@ public struct UDPCheck: HealthCheck {
         let silence: CheckResult = requireReply == nil ? .success : .failure(reason: "no reply within \(connectTimeout.checkerText)")
         return await CheckerIO.withTimeout(connectTimeout, onTimeout: silence) {
             let channel = try await CheckerIO.connectUDP(me.connection, group: me.group)
-            let remote = try CheckerIO.socketAddress(me.connection.address, me.connection.port)
+            let remote = CheckerIO.socketAddress(me.connection.address, me.connection.port)
             return try await withTaskCancellationHandler {
                 try await channel.executeThenClose { inbound, outbound in
                     try await outbound.write(AddressedEnvelope(remoteAddress: remote, data: ByteBuffer(bytes: me.payload)))

@@ -597,8 +597,8 @@ struct CountingCheck: HealthCheck {
         counters.record(success: r.isSuccess)
         return r
     }
-    func check(on loop: any EventLoop) -> EventLoopFuture<IPVSControl.CheckResult>? {
-        inner.check(on: loop)?.map { [counters] r in
+    func check(on loop: any EventLoop) -> EventLoopFuture<IPVSControl.CheckResult> {
+        inner.check(on: loop).map { [counters] r in
             counters.record(success: r.isSuccess)
             return r
         }
