@@ -11,10 +11,11 @@ let nio: [Target.Dependency] = [
     .product(name: "NIOPosix", package: "swift-nio"),
     .product(name: "NIOHTTP1", package: "swift-nio"),
 ]
-/// TLS for SSL_GET and MD5 for the `digest` of HTTP_GET/SSL_GET.
+/// TLS for SSL_GET. (The MD5 of HTTP_GET's `digest` is kad's own, `MD5Hasher`: swift-crypto
+/// would link full Foundation into the daemon, about 5 MiB of resident memory, and the system's
+/// libcrypto about 1.4 MiB more, each for one hash.)
 let checkerTLS: [Target.Dependency] = [
     .product(name: "NIOSSL", package: "swift-nio-ssl"),
-    .product(name: "Crypto", package: "swift-crypto"),
 ]
 
 let package = Package(
@@ -35,7 +36,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
-        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.2"),
     ],
     targets: [
         // The pure VRRP engine: no I/O, no clock, no other target.
@@ -68,6 +69,8 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Subprocess", package: "swift-subprocess"),
+                .product(name: "SystemPackage", package: "swift-system"),
             ] + nio,
             swiftSettings: strict
         ),

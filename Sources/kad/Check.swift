@@ -1,6 +1,6 @@
 import ArgumentParser
 import ConfigDSL
-import Foundation
+import FoundationEssentials
 import NetLinux
 import Synchronization
 #if canImport(Glibc)
@@ -77,8 +77,7 @@ struct Check: ParsableCommand {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
             let data = try encoder.encode(report)
-            FileHandle.standardOutput.write(data)
-            FileHandle.standardOutput.write(Data("\n".utf8))
+            writeStandardOutput(String(decoding: data, as: UTF8.self) + "\n")
         }
         // The model can be large; the process ends here, so skip tearing it down.
         Glibc.exit(status)
@@ -95,8 +94,3 @@ struct CheckReport: Encodable {
     var config: KeepalivedConfig
 }
 
-struct StandardError: TextOutputStream {
-    mutating func write(_ string: String) {
-        FileHandle.standardError.write(Data(string.utf8))
-    }
-}

@@ -1,6 +1,8 @@
 import ArgumentParser
 import Dispatch
-import Foundation
+import FoundationEssentials
+import Subprocess
+import SystemPackage
 import Synchronization
 #if canImport(Glibc)
 import Glibc
@@ -51,7 +53,7 @@ struct Demo: AsyncParsableCommand {
         guard geteuid() == 0 else {
             throw ValidationError("kad demo needs root (it creates network namespaces): run it with sudo")
         }
-        let lab = try DemoLab(verbose: verbose)
+        let lab = try await DemoLab.make(verbose: verbose)
         let signals = SignalStream([SIGINT, SIGTERM])
         let script = Task { try await self.story(lab) }
         let interrupted = Task {
@@ -64,7 +66,7 @@ struct Demo: AsyncParsableCommand {
         let result = await script.result
         interrupted.cancel()
         signals.cancel()
-        lab.cleanUp()
+        await lab.cleanUp()
         print("cleaned up: namespaces \(lab.names.joined(separator: ", ")) removed")
         if case .failure(let error) = result, !(error is CancellationError) { throw error }
         if script.isCancelled { throw ExitCode(130) }
@@ -82,80 +84,89 @@ struct Demo: AsyncParsableCommand {
         let configB = try lab.write("b.conf", config(priority: 50, state: "BACKUP"))
         let clock = ContinuousClock()
         var start = clock.now
-        try lab.start(node: 0, config: configA)
-        try lab.start(node: 1, config: configB)
+        lab.start(node: 0, config: configA)
+        lab.start(node: 1, config: configB)
         print("\n1. Election. Both start as BACKUP and wait Master_Down_Interval; A's is the shorter (\(fmt(mdi(100))) s against \(fmt(mdi(50))) s).")
-        let elected = try await lab.wait(within: .seconds(15)) { lab.holder() == 0 }
+        let elected = try await lab.wait(within: .seconds(15)) { await lab.holder() == 0 }
         print("   A is MASTER and holds \(Self.vip) after \(fmt(seconds(elected - start))) s; B stays BACKUP.")
         try await Task.sleep(for: .seconds(fast ? 0.5 : 2))
 
         print("\n2. Crash. A is killed with SIGKILL: no goodbye advert, its address stays behind inside A.")
         start = clock.now
-        lab.kill(node: 0)
-        let failover = try await lab.wait(within: .seconds(15)) { lab.holds(1) }
+        await lab.kill(node: 0)
+        let failover = try await lab.wait(within: .seconds(15)) { await lab.holds(1) }
         print("   B holds \(Self.vip) after \(fmt(seconds(failover - start))) s (B's Master_Down_Interval is \(fmt(mdi(50))) s from A's last advert, sent up to one interval before the kill; polled every 10 ms).")
 
         print("\n3. Return. A starts again: it first removes the address the crash left behind, then preempts B.")
         start = clock.now
-        try lab.start(node: 0, config: configA)
-        let back = try await lab.wait(within: .seconds(15)) { lab.holder() == 0 }
+        lab.start(node: 0, config: configA)
+        let back = try await lab.wait(within: .seconds(15)) { await lab.holder() == 0 }
         print("   A holds \(Self.vip) again after \(fmt(seconds(back - start))) s; B released it.")
         try await Task.sleep(for: .seconds(fast ? 0.3 : 1))
 
         print("\n4. Stop. SIGTERM to both: A sends a priority-0 advert and releases the address; both exit.")
         let codes = await lab.terminateAll()
-        print("   exit statuses: A \(codes[0].map(String.init) ?? "-"), B \(codes[1].map(String.init) ?? "-"); no address left: \(!lab.holds(0) && !lab.holds(1))")
+        let held0 = await lab.holds(0), held1 = await lab.holds(1)
+        let held = held0 || held1
+        print("   exit statuses: A \(codes[0].map(String.init) ?? "-"), B \(codes[1].map(String.init) ?? "-"); no address left: \(!held)")
     }
 
     func seconds(_ d: Duration) -> Double { Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18 }
-    func fmt(_ s: Double) -> String { String(format: "%.3f", s) }
+    func fmt(_ s: Double) -> String { s.fixed(3) }
 }
 
 /// The namespaces, daemons and files of one demo run.
-final class DemoLab: @unchecked Sendable {
+final class DemoLab: Sendable {
     let tag = "kaddemo\(getpid() % 100000)"
     var names: [String] { ["\(tag)-hub", "\(tag)-a", "\(tag)-b"] }
     let directory: String
     let verbose: Bool
-    let processes = Mutex<[Int: Process]>([:])
+    /// Process ids of the running daemons, by node (set once each has been spawned).
+    let pids = Mutex<[Int: pid_t]>([:])
+    /// Per node, the task that runs its daemon and ends with its exit status (nil: killed by a
+    /// signal, or could not start).
+    let daemons = Mutex<[Int: Task<Int32?, Never>]>([:])
     let clock = ContinuousClock()
 
-    init(verbose: Bool) throws {
+    private init(verbose: Bool, directory: String) {
         self.verbose = verbose
-        directory = NSTemporaryDirectory() + "kad-demo-\(getpid())"
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        do {
-            let hub = names[0]
-            try ip(["netns", "add", hub])
-            try ip(["-n", hub, "link", "add", "br0", "type", "bridge"])
-            try ip(["-n", hub, "link", "set", "br0", "up"])
-            for (i, ns) in names.dropFirst().enumerated() {
-                try ip(["netns", "add", ns])
-                try ip(["-n", hub, "link", "add", "p\(i)", "type", "veth", "peer", "name", "eth0", "netns", ns])
-                try ip(["-n", hub, "link", "set", "p\(i)", "master", "br0", "up"])
-                try ip(["-n", ns, "link", "set", "lo", "up"])
-                try ip(["-n", ns, "link", "set", "eth0", "up"])
-                try ip(["-n", ns, "addr", "add", "192.0.2.\(i + 1)/24", "dev", "eth0"])
-            }
-        } catch {
-            cleanUp()
-            throw error
-        }
+        self.directory = directory
     }
 
+    /// Makes the LAN: a hub namespace with a bridge, and nodes A (192.0.2.1) and B (192.0.2.2).
+    static func make(verbose: Bool) async throws -> DemoLab {
+        let temporary = getenv("TMPDIR").map { String(cString: $0) } ?? "/tmp"
+        let lab = DemoLab(verbose: verbose, directory: temporary + "/kad-demo-\(getpid())")
+        try FileManager.default.createDirectory(atPath: lab.directory, withIntermediateDirectories: true)
+        do {
+            let hub = lab.names[0]
+            try await lab.ip(["netns", "add", hub])
+            try await lab.ip(["-n", hub, "link", "add", "br0", "type", "bridge"])
+            try await lab.ip(["-n", hub, "link", "set", "br0", "up"])
+            for (i, ns) in lab.names.dropFirst().enumerated() {
+                try await lab.ip(["netns", "add", ns])
+                try await lab.ip(["-n", hub, "link", "add", "p\(i)", "type", "veth", "peer", "name", "eth0", "netns", ns])
+                try await lab.ip(["-n", hub, "link", "set", "p\(i)", "master", "br0", "up"])
+                try await lab.ip(["-n", ns, "link", "set", "lo", "up"])
+                try await lab.ip(["-n", ns, "link", "set", "eth0", "up"])
+                try await lab.ip(["-n", ns, "addr", "add", "192.0.2.\(i + 1)/24", "dev", "eth0"])
+            }
+        } catch {
+            await lab.cleanUp()
+            throw error
+        }
+        return lab
+    }
+
+    /// Runs `ip ARGUMENTS`; its standard output and error together.
     @discardableResult
-    func ip(_ arguments: [String]) throws -> String {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = ["ip"] + arguments
-        let pipe = Pipe()
-        p.standardOutput = pipe
-        p.standardError = pipe
-        try p.run()
-        let out = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        p.waitUntilExit()
-        guard p.terminationStatus == 0 else {
-            throw ValidationError("ip \(arguments.joined(separator: " ")) failed: \(out)")
+    func ip(_ arguments: [String]) async throws -> String {
+        let result = try await Subprocess.run(
+            .name("ip"), arguments: Arguments(arguments),
+            output: .string(limit: 1 << 20), error: .combinedWithOutput)
+        let out = result.standardOutput
+        guard result.terminationStatus.isSuccess else {
+            throw ValidationError("ip \(arguments.joined(separator: " ")) failed (\(result.terminationStatus)): \(out)")
         }
         return out
     }
@@ -167,79 +178,99 @@ final class DemoLab: @unchecked Sendable {
     }
 
     /// Starts `kad run` in node `node` (0: A, 1: B), its log lines printed with `verbose`.
-    func start(node: Int, config: String) throws {
+    func start(node: Int, config: String) {
         let name = node == 0 ? "a" : "b"
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        let kad = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
-        p.arguments = ["ip", "netns", "exec", names[node + 1], kad, "run", "-l", "-f", config,
-                       "-p", directory + "/\(name).pid", "--control-socket", directory + "/\(name).sock"]
-        let pipe = Pipe()
-        p.standardOutput = pipe
-        p.standardError = pipe
-        let verbose = self.verbose
         let label = node == 0 ? "A" : "B"
-        pipe.fileHandleForReading.readabilityHandler = { h in
-            let data = h.availableData
-            guard verbose, !data.isEmpty else { return }
-            for line in String(decoding: data, as: UTF8.self).split(separator: "\n") { print("   [\(label)] \(line)") }
+        let kad = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        let arguments = ["netns", "exec", names[node + 1], kad, "run", "-l", "-f", config,
+                         "-p", directory + "/\(name).pid", "--control-socket", directory + "/\(name).sock"]
+        let verbose = self.verbose
+        let task = Task { [self] () -> Int32? in
+            do {
+                let result = try await Subprocess.run(
+                    .name("ip"), arguments: Arguments(arguments),
+                    input: .none, output: .sequence, error: .combinedWithOutput
+                ) { execution in
+                    self.pids.withLock { $0[node] = execution.processIdentifier.value }
+                    for try await line in execution.standardOutput.strings() where verbose {
+                        print("   [\(label)] \(line)")
+                    }
+                }
+                self.pids.withLock { _ = $0.removeValue(forKey: node) }
+                if case .exited(let code) = result.terminationStatus { return code }
+                return nil
+            } catch {
+                self.pids.withLock { _ = $0.removeValue(forKey: node) }
+                print("   [\(label)] could not run kad: \(error)")
+                return nil
+            }
         }
-        try p.run()
-        processes.withLock { $0[node] = p }
+        daemons.withLock { $0[node] = task }
     }
 
-    func kill(node: Int) {
-        guard let p = processes.withLock({ $0[node] }), p.isRunning else { return }
-        Glibc.kill(p.processIdentifier, SIGKILL)
-        p.waitUntilExit()
+    /// SIGKILL to node `node`'s daemon; returns once it has exited.
+    func kill(node: Int) async {
+        guard let task = daemons.withLock({ $0.removeValue(forKey: node) }) else { return }
+        await signal(node: node, SIGKILL, task: task)
+        _ = await task.value
     }
 
-    /// SIGTERM to every daemon; their exit statuses (nil: killed after 3 s).
+    /// Sends `signal` to the daemon, waiting first (up to 3 s) for it to have been spawned.
+    private func signal(node: Int, _ signal: CInt, task: Task<Int32?, Never>) async {
+        let start = clock.now
+        while clock.now - start < .seconds(3) {
+            if let pid = pids.withLock({ $0[node] }) {
+                Glibc.kill(pid, signal)
+                return
+            }
+            try? await Task.sleep(for: .milliseconds(10))
+        }
+        task.cancel()
+    }
+
+    /// SIGTERM to every daemon; their exit statuses (nil: killed after 3 s, or not running).
     func terminateAll() async -> [Int32?] {
         var out: [Int32?] = []
         for node in 0..<2 {
-            guard let p = processes.withLock({ $0[node] }) else { out.append(nil); continue }
-            if p.isRunning { Glibc.kill(p.processIdentifier, SIGTERM) }
-            let start = clock.now
-            while p.isRunning, clock.now - start < .seconds(3) { try? await Task.sleep(for: .milliseconds(10)) }
-            if p.isRunning {
-                Glibc.kill(p.processIdentifier, SIGKILL)
-                p.waitUntilExit()
-                out.append(nil)
-            } else {
-                out.append(p.terminationStatus)
+            guard let task = daemons.withLock({ $0.removeValue(forKey: node) }) else { out.append(nil); continue }
+            await signal(node: node, SIGTERM, task: task)
+            let killer = Task { [self] () -> Bool in
+                do { try await Task.sleep(for: .seconds(3)) } catch { return false }
+                guard let pid = self.pids.withLock({ $0[node] }) else { return false }
+                Glibc.kill(pid, SIGKILL)
+                return true
             }
+            let status = await task.value
+            killer.cancel()
+            out.append(await killer.value ? nil : status)
         }
         return out
     }
 
-    func holds(_ node: Int) -> Bool {
-        ((try? ip(["-n", names[node + 1], "-o", "addr", "show", "dev", "eth0"])) ?? "").contains(" \(Demo.vip)/")
+    func holds(_ node: Int) async -> Bool {
+        ((try? await ip(["-n", names[node + 1], "-o", "addr", "show", "dev", "eth0"])) ?? "").contains(" \(Demo.vip)/")
     }
 
     /// The only node holding the VIP, if exactly one does.
-    func holder() -> Int? {
-        let a = holds(0), b = holds(1)
+    func holder() async -> Int? {
+        let a = await holds(0), b = await holds(1)
         return a == b ? nil : (a ? 0 : 1)
     }
 
     /// Polls every 10 ms; the instant the condition first held.
-    func wait(within limit: Duration, _ condition: () -> Bool) async throws -> ContinuousClock.Instant {
+    func wait(within limit: Duration, _ condition: () async -> Bool) async throws -> ContinuousClock.Instant {
         let start = clock.now
         while clock.now - start < limit {
-            if condition() { return clock.now }
+            if await condition() { return clock.now }
             try await Task.sleep(for: .milliseconds(10))
         }
         throw ValidationError("the demo expected a change that did not come within \(limit); run with --verbose to see the daemons' logs")
     }
 
     /// Stops the daemons (SIGKILL if still running) and removes the namespaces and files.
-    func cleanUp() {
-        for p in processes.withLock({ Array($0.values) }) where p.isRunning {
-            Glibc.kill(p.processIdentifier, SIGKILL)
-            p.waitUntilExit()
-        }
-        for ns in names.reversed() { _ = try? ip(["netns", "del", ns]) }
+    func cleanUp() async {
+        for node in daemons.withLock({ Array($0.keys) }) { await kill(node: node) }
+        for ns in names.reversed() { _ = try? await ip(["netns", "del", ns]) }
         try? FileManager.default.removeItem(atPath: directory)
     }
 }

@@ -1,5 +1,5 @@
 import ArgumentParser
-import Foundation
+import FoundationEssentials
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -44,8 +44,7 @@ struct Inspect: ParsableCommand {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
             let data = try encoder.encode(reports)
-            FileHandle.standardOutput.write(data)
-            FileHandle.standardOutput.write(Data("\n".utf8))
+            writeStandardOutput(String(decoding: data, as: UTF8.self) + "\n")
         } else {
             var out = ""
             for r in reports { out += r.text + "\n" }
@@ -57,7 +56,7 @@ struct Inspect: ParsableCommand {
                 out += "\(reports.count) packet\(reports.count == 1 ? "" : "s") (\(contents.format)): " + parts.joined(separator: ", ")
                     + (invalid > 0 ? "; \(invalid) failing checks" : "") + "\n"
             }
-            FileHandle.standardOutput.write(Data(out.utf8))
+            writeStandardOutput(out)
         }
         if let error = contents.error {
             print("kad inspect: \(name): \(error)", to: &stderr)

@@ -1,5 +1,5 @@
 import ArgumentParser
-import Foundation
+import FoundationEssentials
 import NIOCore
 
 /// `kad status`: ask a running daemon for its state over the control socket.
@@ -42,6 +42,6 @@ struct Status: ParsableCommand {
             print("kad status: \(reply)", terminator: reply.hasSuffix("\n") ? "" : "\n", to: &stderr)
             throw ExitCode(1)
         }
-        FileHandle.standardOutput.write(Data(reply.utf8))
+        writeStandardOutput(reply)
     }
 }

@@ -1,4 +1,3 @@
-import Crypto
 import Synchronization
 import NIOCore
 import NIOHTTP1
@@ -330,7 +329,7 @@ final class HTTPFetchHandler: ChannelInboundHandler, Sendable {
 
     private struct State {
         var status: Int?
-        var md5 = Insecure.MD5()
+        var md5 = MD5Hasher()
         var length = 0
         var body: [UInt8] = []
     }
@@ -366,7 +365,7 @@ final class HTTPFetchHandler: ChannelInboundHandler, Sendable {
             let over: Int? = state.withLock { s in
                 s.length += chunk.readableBytes
                 if s.length > limit { return s.status ?? 0 }
-                chunk.withUnsafeReadableBytes { s.md5.update(bufferPointer: $0) }
+                chunk.withUnsafeReadableBytes { s.md5.update($0) }
                 if regex != nil { s.body += chunk.readableBytesView }
                 return nil
             }
@@ -383,7 +382,7 @@ final class HTTPFetchHandler: ChannelInboundHandler, Sendable {
                 outcome.fail(CheckFailure("invalid HTTP response (no status line)"))
                 return
             }
-            let hex = s.md5.finalize().map { String($0, radix: 16).leftPadded(2) }.joined()
+            let hex = s.md5.hexDigest()
             var result = HTTPFetchResult(status: status, digest: hex, bodyLength: s.length)
             if let pattern = regex {
                 guard let matched = HTTPURLCheck.bodyMatches(s.body, pattern: pattern) else {

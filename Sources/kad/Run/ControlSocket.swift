@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import SystemPackage
 import Glibc
 import NIOCore
 import NIOPosix
@@ -26,7 +27,7 @@ enum ControlSocketError: Error, Sendable, Hashable, CustomStringConvertible {
             "another kad daemon already answers on \(p); stop it first, or give this one another --control-socket"
         case .notASocket(let p): "\(p) exists and is not a socket; refusing to replace it"
         case .setup(let p, let r): "cannot set up the control socket \(p): \(r)"
-        case .timeout(let p, let s): "the kad daemon on \(p) did not answer within \(s.formatted()) s"
+        case .timeout(let p, let s): "the kad daemon on \(p) did not answer within \(s) s"
         case .badReply(let p, let r): "bad answer from the kad daemon on \(p): \(r)"
         }
     }
@@ -206,13 +207,13 @@ final class ControlServer: Sendable {
     ///   socket, or the socket cannot be created.
     static func start(path: String = ControlSocket.defaultPath, handler: @escaping Handler,
                       group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) async throws -> ControlServer {
-        let directory = (path as NSString).deletingLastPathComponent
+        let directory = FilePath(path).removingLastComponent().string
         if !directory.isEmpty && !FileManager.default.fileExists(atPath: directory) {
             do {
                 try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true,
                                                         attributes: [.posixPermissions: 0o755])
             } catch {
-                throw ControlSocketError.setup(path: path, reason: "cannot create \(directory): \(error.localizedDescription)")
+                throw ControlSocketError.setup(path: path, reason: "cannot create \(directory): \(error)")
             }
         }
         switch ControlSocket.probe(path) {
@@ -291,7 +292,7 @@ final class ControlServer: Sendable {
             if !complete && command.readableBytes > ControlSocket.maximumCommand {
                 reply = "error: command longer than \(ControlSocket.maximumCommand) bytes\n"
             } else {
-                reply = await handler(line.trimmingCharacters(in: .whitespacesAndNewlines))
+                reply = await handler(line.trimmed)
             }
             try await outbound.write(ByteBuffer(string: reply))
         }

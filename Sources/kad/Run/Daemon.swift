@@ -1,7 +1,7 @@
 import ConfigDSL
 import Dispatch
 import IPVSControl
-import Foundation
+import FoundationEssentials
 import Logging
 import NetLinux
 import Synchronization

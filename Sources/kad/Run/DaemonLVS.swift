@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import IPVSControl
 import Logging
 import NIOCore
@@ -632,7 +632,7 @@ enum LVSMetrics {
             for (labels, value) in samples { out += "\(name){\(labels)} \(value)\n" }
         }
         func esc(_ s: String) -> String {
-            s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
+            s.replacing("\\", with: "\\\\").replacing("\"", with: "\\\"")
         }
         var up: [(String, String)] = [], weight: [(String, String)] = [], attempts: [(String, String)] = []
         var failures: [(String, String)] = [], quorum: [(String, String)] = [], live: [(String, String)] = []

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import Glibc
 import VRRPCore
 
@@ -157,7 +157,7 @@ enum Dumps {
         let report = StatusReport(engine: engine, statistics: statistics, now: now, daemon: daemon, at: date)
         var out = ""
         func line(_ depth: Int, _ text: String) { out += String(repeating: " ", count: depth) + text + "\n" }
-        func seconds(_ s: Double) -> String { String(format: "%.6f sec", s) }
+        func seconds(_ s: Double) -> String { s.fixed(6) + " sec" }
 
         line(0, "------< kad >------")
         line(1, "Version = \(report.daemon.version)")

@@ -1,5 +1,6 @@
 import Dispatch
-import Foundation
+import FoundationEssentials
+import SystemPackage
 import Synchronization
 #if canImport(Glibc)
 import Glibc
@@ -21,10 +22,10 @@ struct PidFile: Sendable {
     }
 
     static func acquire(_ path: String) throws -> PidFile {
-        let directory = (path as NSString).deletingLastPathComponent
+        let directory = FilePath(path).removingLastComponent().string
         if !directory.isEmpty { try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) }
         if let text = try? String(contentsOfFile: path, encoding: .utf8),
-           let pid = pid_t(text.trimmingCharacters(in: .whitespacesAndNewlines)), pid > 0, pid != getpid(),
+           let pid = pid_t(text.trimmed), pid > 0, pid != getpid(),
            kill(pid, 0) == 0 || errno == EPERM,
            let cmdline = try? String(contentsOfFile: "/proc/\(pid)/comm", encoding: .utf8),
            cmdline.hasPrefix("kad"), !isZombie(pid) {
@@ -44,13 +45,13 @@ struct PidFile: Sendable {
     static func isZombie(_ pid: pid_t) -> Bool {
         guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
               let close = stat.lastIndex(of: ")") else { return true }
-        return stat[stat.index(after: close)...].trimmingCharacters(in: .whitespaces).hasPrefix("Z")
+        return stat[stat.index(after: close)...].trimmed.hasPrefix("Z")
     }
 
     /// Removes the file if it still names this process.
     func remove() {
         if let text = try? String(contentsOfFile: path, encoding: .utf8),
-           pid_t(text.trimmingCharacters(in: .whitespacesAndNewlines)) == getpid() {
+           pid_t(text.trimmed) == getpid() {
             unlink(path)
         }
     }

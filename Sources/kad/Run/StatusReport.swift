@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 import VRRPCore
 
 /// What the daemon knows about itself, for status output and dumps.
@@ -242,10 +243,8 @@ struct StatusReport: Codable, Sendable, Hashable {
     init(engine: VRRPEngine, statistics: VRRPRunnerStatistics, now: VRRPInstant, daemon: DaemonInfo,
          at date: Date = Date()) {
         formatVersion = Self.currentFormatVersion
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime]
         self.daemon = Daemon(pid: daemon.pid, configFile: daemon.configFile, version: daemon.version,
-                             startedAt: formatter.string(from: daemon.startTime),
+                             startedAt: daemon.startTime.formatted(.iso8601),
                              uptimeSeconds: max(0, date.timeIntervalSince(daemon.startTime)))
         var groupOf: [String: String] = [:]
         for g in engine.syncGroups { for m in g.members { groupOf[m] = g.name } }
@@ -297,7 +296,7 @@ struct StatusReport: Codable, Sendable, Hashable {
         for (i, row) in zip(instances, rows) {
             var cells: [String] = []
             for (k, cell) in row.enumerated() {
-                cells.append(k == row.count - 1 ? cell : cell.padding(toLength: widths[k], withPad: " ", startingAt: 0))
+                cells.append(k == row.count - 1 ? cell : cell.rightPadded(to: widths[k]))
             }
             if i.counters.dropsTotal > 0 { cells.append("drops \(i.counters.dropsTotal)") }
             if !i.faultReasons.isEmpty { cells.append("fault: " + i.faultReasons.joined(separator: "; ")) }
@@ -326,7 +325,7 @@ struct StatusReport: Codable, Sendable, Hashable {
             }
         }
         out += "timers: \(timers.wakeUps) wake-ups, \(timers.lateWakeUps) late, worst "
-            + String(format: "%.3f ms", timers.maximumLatenessSeconds * 1000) + "\n"
+            + (timers.maximumLatenessSeconds * 1000).fixed(3) + " ms" + "\n"
         return out
     }
 
@@ -334,9 +333,9 @@ struct StatusReport: Codable, Sendable, Hashable {
     static func uptime(_ seconds: Double) -> String {
         let s = Int(seconds.rounded(.down))
         let (d, h, m, r) = (s / 86400, s / 3600 % 24, s / 60 % 60, s % 60)
-        if d > 0 { return String(format: "%dd%02dh%02dm%02ds", d, h, m, r) }
-        if h > 0 { return String(format: "%dh%02dm%02ds", h, m, r) }
-        if m > 0 { return String(format: "%dm%02ds", m, r) }
+        if d > 0 { return "\(d)d\(h.zeroPadded(2))h\(m.zeroPadded(2))m\(r.zeroPadded(2))s" }
+        if h > 0 { return "\(h)h\(m.zeroPadded(2))m\(r.zeroPadded(2))s" }
+        if m > 0 { return "\(m)m\(r.zeroPadded(2))s" }
         return "\(r)s"
     }
 }
