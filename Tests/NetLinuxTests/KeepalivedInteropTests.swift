@@ -22,9 +22,31 @@ final class KeepalivedPeer: @unchecked Sendable {
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = ["ip", "netns", "exec", namespace, KeepalivedPeer.binary!, "-n", "-l", "-P", "-f", conf.path,
                              "-p", file("k.pid"), "-r", file("v.pid"), "-c", file("c.pid"), "-b", file("b.pid")]
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
+        // keepalived logs to the console with -l: kept in a file, shown when a test fails.
+        _ = FileManager.default.createFile(atPath: file("keepalived.log"), contents: nil)
+        let log = try FileHandle(forWritingTo: directory.appendingPathComponent("keepalived.log"))
+        process.standardOutput = log
+        process.standardError = log
         try process.run()
+        try log.close()
+    }
+
+    /// What keepalived has logged so far.
+    var log: String {
+        (try? String(contentsOf: directory.appendingPathComponent("keepalived.log"), encoding: .utf8)) ?? "(no log)"
+    }
+
+    /// Waits until keepalived's log contains `text` (its VRRP instance has started, say); false
+    /// after `limit`, with the log recorded as the test's issue.
+    func waitForLog(_ text: String, within limit: Duration = .seconds(10),
+                    sourceLocation: SourceLocation = #_sourceLocation) async -> Bool {
+        let clock = ContinuousClock(), start = clock.now
+        while clock.now - start < limit {
+            if log.contains(text) { return true }
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        Issue.record("keepalived did not log \"\(text)\" within \(limit); its log:\n\(log)", sourceLocation: sourceLocation)
+        return false
     }
 
     /// SIGTERM (keepalived then resigns with priority 0) and wait.
@@ -92,6 +114,9 @@ extension HostAccessSuites {
             defer { lan.remove() }
             let keepalived = try KeepalivedPeer(namespace: lan.nodes[1], config: Self.keepalivedConfig(priority: 100))
             defer { keepalived.stop() }
+            // keepalived's start-up takes a while on a loaded machine: it must be running as
+            // BACKUP before kad starts, or the handover below is timed from a peer not yet there.
+            guard await keepalived.waitForLog("Entering BACKUP STATE") else { return }
             let kad = try LinuxNode(namespace: lan.path(0), router: Self.kadConfig(priority: 150))
             kad.start()
             #expect(await waitUntil("kad taking the VIP", within: .seconds(5)) { lan.holds(0, "192.0.2.100") } != nil)
@@ -103,7 +128,7 @@ extension HostAccessSuites {
             kad.runner.submit(.shutdown)
             let handover = await waitUntil("keepalived taking the VIP", within: .seconds(3)) { lan.holds(1, "192.0.2.100") }
             print("kad -> keepalived priority-0 handover: \(handover.map { "\($0)" } ?? "-") (Skew_Time 60.9 ms)")
-            #expect(handover != nil && handover! < .seconds(1))
+            #expect(handover != nil && handover! < .seconds(1), "keepalived's log:\n\(keepalived.log)")
             await kad.stop()
         }
 
