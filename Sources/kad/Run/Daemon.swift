@@ -3,6 +3,7 @@ import Dispatch
 import IPVSControl
 import FoundationEssentials
 import Logging
+import NIOPosix
 import NetLinux
 import Synchronization
 import VRRPCore
@@ -22,6 +23,8 @@ struct DaemonOptions: Sendable {
     var keepOnStop = false
     /// `-I/--dont-release-ipvs`.
     var keepIPVSOnStop = false
+    /// `--checker-threads`: the event-loop threads of TCP_CHECK and HTTP_GET/SSL_GET.
+    var checkerThreads = 1
 }
 
 /// The running daemon: VRRPCore's runner over NetLinux's adapters, fed by the link monitor and
@@ -57,6 +60,11 @@ final class Daemon: @unchecked Sendable {
     var metricsServer: MetricsServer?
     /// The notifier in force (replaced by a reload that changes the FIFOs).
     let notifierBox = Mutex<Notifier?>(nil)
+    /// The event loops of the TCP_CHECK and HTTP_GET/SSL_GET checkers (`--checker-threads`),
+    /// made when the first virtual server needs them and kept for the process's life: apart
+    /// from the NIO threads of the control socket and metrics, so checker load is bounded to
+    /// those threads (one by default, as keepalived's one checker process).
+    private let checkerLoops = Mutex<MultiThreadedEventLoopGroup?>(nil)
     /// One tracker object per `vrrp_script` / `track_file`, so a reload restarts only the
     /// ones whose definition changed (the others keep their status). Signal task only.
     var scriptTrackers: [String: (plan: ScriptTrackerPlan.Tracker, trackers: ScriptTrackers)] = [:]
@@ -307,7 +315,15 @@ final class Daemon: @unchecked Sendable {
     func openLVS(logger: Logger) throws -> LVSController {
         do {
             // LVS FIFO lines go to the notifier in force (a reload may replace it).
-            return LVSController(client: try IPVSClient(), logger: logger, notify: { [weak self] event in
+            let client = try IPVSClient()
+            let threads = options.checkerThreads
+            let loops = checkerLoops.withLock { group in
+                if let group { return group }
+                let made = MultiThreadedEventLoopGroup(numberOfThreads: threads)
+                group = made
+                return made
+            }
+            return LVSController(client: client, logger: logger, checkerLoops: loops, notify: { [weak self] event in
                 self?.notifierBox.withLock { $0 }?.post(event)
             })
         } catch {

@@ -98,13 +98,18 @@ actor LVSController {
     private var masters: [String: Bool] = [:]
     /// Posts the LVS FIFO lines (the daemon's notifier in force).
     private let notify: @Sendable (NotifyEvent) -> Void
+    private let checkerLoops: any EventLoopGroup
     /// The local addresses, for `ha_suspend` (nil: cannot tell; nothing changes then).
     private let localAddresses: @Sendable () -> Set<VRRPCore.IPAddress>?
     private var suspendRecheck: Task<Void, Never>?
 
-    init(client: IPVSClient, logger: Logger, notify: @escaping @Sendable (NotifyEvent) -> Void = { _ in },
+    /// - Parameter checkerLoops: where TCP_CHECK and HTTP_GET/SSL_GET run (each checker pinned
+    ///   to one of its loops).
+    init(client: IPVSClient, logger: Logger, checkerLoops: any EventLoopGroup = CheckerEventLoops.shared,
+         notify: @escaping @Sendable (NotifyEvent) -> Void = { _ in },
          localAddresses: @escaping @Sendable () -> Set<VRRPCore.IPAddress>? = LVSController.systemAddresses) {
         self.logger = logger
+        self.checkerLoops = checkerLoops
         self.notify = notify
         self.localAddresses = localAddresses
         reconciler = IPVSReconciler(kernel: client)
@@ -188,7 +193,7 @@ actor LVSController {
                 case .attemptFailed: log.info("IPVS: \(vs): \(event)")
                 default: log.info("IPVS: \(vs): \(event)")
                 }
-            }, eventLoops: CheckerEventLoops.shared)
+            }, eventLoops: checkerLoops)
         return Checkers(checkers: rs.checkers, weight: rs.destination.weight, scheduler: scheduler, counters: counters)
     }
 

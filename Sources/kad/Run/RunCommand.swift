@@ -62,6 +62,11 @@ struct Run: AsyncParsableCommand {
     @Option(name: .customLong("metrics"), help: ArgumentHelp("Serve Prometheus metrics on HOST:PORT (/metrics).", valueName: "HOST:PORT"))
     var metrics: String?
 
+    @Option(name: .customLong("checker-threads"), help: ArgumentHelp(
+        "Threads for TCP_CHECK and HTTP_GET/SSL_GET (default 1, as keepalived's one checker process: checks come late rather than take more of the machine).",
+        valueName: "N"))
+    var checkerThreads = 1
+
     func validate() throws {
         guard DaemonLogging.facility(logFacility) != nil else {
             throw ValidationError("-S/--log-facility \(logFacility): use 0-7, local0-7, user or daemon")
@@ -71,6 +76,9 @@ struct Run: AsyncParsableCommand {
         }
         if let metrics {
             do { _ = try MetricsEndpoint(parsing: metrics) } catch { throw ValidationError("--metrics \(metrics): \(error)") }
+        }
+        guard (1...64).contains(checkerThreads) else {
+            throw ValidationError("--checker-threads \(checkerThreads): use 1 to 64")
         }
         if checkOnly && vrrpOnly {
             throw ValidationError("-C/--check and -P/--vrrp contradict each other")
@@ -90,6 +98,7 @@ struct Run: AsyncParsableCommand {
         options.metrics = metrics
         options.keepOnStop = dontRelease
         options.keepIPVSOnStop = dontReleaseIPVS
+        options.checkerThreads = checkerThreads
         let status = await Daemon.main(options: options, logger: logger)
         if status != 0 { throw ExitCode(status) }
     }
