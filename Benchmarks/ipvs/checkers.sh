@@ -18,7 +18,8 @@
 # Usage: Benchmarks/ipvs/checkers.sh [OUTPUT.md]
 # Environment: KAD_BIN (default .build/release/kad), KEEPALIVED (default /usr/sbin/keepalived),
 #   IPVS_VM (default ../shared/tools/ipvs-vm), N="10000", CHECKS="tcp http",
-#   IMPLS="kad keepalived", REPS=1, WARMUP=20, DURATION=30, SMP=2, MEM=1G
+#   IMPLS="kad keepalived", REPS=1, WARMUP=20, DURATION=30, SMP=2, MEM=1G,
+#   KAD_ARGS (extra arguments for kad run, e.g. "--checker-threads 2")
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
@@ -28,6 +29,7 @@ IPVS_VM=${IPVS_VM:-$root/../shared/tools/ipvs-vm}
 N=${N:-10000}
 CHECKS=${CHECKS:-tcp http}
 IMPLS=${IMPLS:-kad keepalived}
+KAD_ARGS=${KAD_ARGS:-}
 REPS=${REPS:-1}
 WARMUP=${WARMUP:-20}
 DURATION=${DURATION:-30}
@@ -70,7 +72,7 @@ ip -6 route add local 2001:db8::/64 dev lo
 srv=$!
 sleep 1
 if [ "$impl" = kad ]; then
-    "$w/kad" run -C -l -f "$w/$check.conf" -p /run/b/k.pid --control-socket /run/b/k.sock > d.log 2>&1 &
+    "$w/kad" run -C -l -f "$w/$check.conf" -p /run/b/k.pid --control-socket /run/b/k.sock $KAD_ARGS > d.log 2>&1 &
 else
     "$KEEPALIVED" -n -l -C -f "$w/$check.conf" -p /run/b/k.pid -c /run/b/c.pid > d.log 2>&1 &
 fi
@@ -98,7 +100,7 @@ for rep in $(seq "$REPS"); do
         for impl in $IMPLS; do
             echo "==> $impl $check N=$N rep $rep" >&2
             "$IPVS_VM" -q --timeout $((WARMUP + DURATION + 300)) --smp "$SMP" --mem "$MEM" \
-                --copy "$work" --copy "$KEEPALIVED" --env KEEPALIVED="$KEEPALIVED" \
+                --copy "$work" --copy "$KEEPALIVED" --env KEEPALIVED="$KEEPALIVED" --env KAD_ARGS="$KAD_ARGS" \
                 --env WARMUP="$WARMUP" --env DURATION="$DURATION" \
                 -- "$work/inner.sh" "$impl" "$check" 2>&1 | tee -a "$work/vm.log" | grep -E "^RESULT|^log lines" | tee -a "$results" >&2 || true
         done
