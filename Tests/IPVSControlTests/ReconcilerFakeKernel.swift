@@ -11,6 +11,8 @@ import VRRPCore
 final class FakeIPVSKernel: IPVSKernelTable, @unchecked Sendable {
     var entries: [(service: IPVSService, destinations: [IPVSDestination])] = []
     var calls: [String] = []
+    /// How many reading requests (service listings, one service, destination listings) came.
+    var reads = 0
     /// Returns an errno to make a request fail.
     var refuse: (IPVSRequest) -> Errno? = { _ in nil }
 
@@ -27,6 +29,7 @@ final class FakeIPVSKernel: IPVSKernelTable, @unchecked Sendable {
     private func record(_ request: IPVSRequest) { calls.append(request.operation) }
 
     func services() throws(NetLinuxError) -> [IPVSServiceEntry] {
+        reads += 1
         try check(.getServices)
         return entries.map {
             var s = $0.service
@@ -36,6 +39,7 @@ final class FakeIPVSKernel: IPVSKernelTable, @unchecked Sendable {
     }
 
     func service(_ key: IPVSService.Key) throws(NetLinuxError) -> IPVSServiceEntry {
+        reads += 1
         try check(.getService(key))
         guard let i = index(key) else { throw fail(.getService(key), .noSuchProcess) }
         var s = entries[i].service
@@ -44,6 +48,7 @@ final class FakeIPVSKernel: IPVSKernelTable, @unchecked Sendable {
     }
 
     func destinations(of key: IPVSService.Key) throws(NetLinuxError) -> [IPVSDestinationEntry] {
+        reads += 1
         try check(.getDestinations(service: key))
         guard let i = index(key) else { throw fail(.getDestinations(service: key), .noSuchProcess) }
         return entries[i].destinations.map { IPVSDestinationEntry(destination: $0) }

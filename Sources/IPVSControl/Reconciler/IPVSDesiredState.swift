@@ -89,6 +89,9 @@ public struct IPVSDesiredState: Sendable, Hashable, CustomStringConvertible {
     /// The keys of every wanted service.
     public var keys: [IPVSService.Key] { services.map(\.key) }
 
+    /// Where the service with `key` is in ``services``, if wanted.
+    public func position(of key: IPVSService.Key) -> Int? { index[key] }
+
     /// Whether no service is wanted.
     public var isEmpty: Bool { services.isEmpty }
 

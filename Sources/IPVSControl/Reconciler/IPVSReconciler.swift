@@ -9,7 +9,10 @@ import SystemPackage
 /// - Change ``desired`` whenever the configuration or a checker's verdict changes, then call
 ///   ``reconcile(_:)`` for the services that changed (it reads only those), or
 ///   ``reconcile()`` for everything. Calling ``reconcile()`` on a timer repairs external
-///   edits (`ipvsadm -d`, `ipvsadm -e -w 5`) of managed services. The reconciler starts no
+///   edits (`ipvsadm -d`, `ipvsadm -e -w 5`) of managed services. For a checker's verdict,
+///   ``reconcileKnown(_:)`` plans against the table as last read plus what was applied since,
+///   without reading (one netlink command per changed destination, as keepalived does); what
+///   the kernel then refuses is read and reconciled again at once. The reconciler starts no
 ///   thread and no timer; it is a value the daemon keeps in one place (an actor or its loop).
 /// - A failed change is recorded in the returned ``IPVSReconcileReport`` with the kernel's
 ///   error, and the other changes go on. Destination changes of a service that could not be
@@ -44,6 +47,9 @@ public struct IPVSReconciler<Kernel: IPVSKernelTable> {
     /// The services this reconciler put in the kernel or took over, and not yet deleted.
     /// A service removed from ``desired`` stays here until its deletion succeeds.
     public private(set) var owned: Set<IPVSService.Key>
+    /// Managed services as last read from the kernel, with every change applied since: `nil`
+    /// inside means known to be absent; no entry means not known (read before planning).
+    private var known: [IPVSService.Key: IPVSTable.Entry?] = [:]
 
     /// - Parameters:
     ///   - kernel: the table to drive (an ``IPVSClient``).
@@ -109,6 +115,8 @@ public struct IPVSReconciler<Kernel: IPVSKernelTable> {
     public mutating func reconcile() throws(NetLinuxError) -> IPVSReconcileReport {
         let table = try readTable()
         forgetAbsent(in: table, among: owned)
+        known = [:]
+        for key in managed { learn(key, from: table) }
         return apply(IPVSPlanner.plan(desired: desired, current: table, managed: owned), current: table)
     }
 
@@ -116,18 +124,97 @@ public struct IPVSReconciler<Kernel: IPVSKernelTable> {
     /// are ignored): what the daemon calls after changing those services in ``desired``.
     @discardableResult
     public mutating func reconcile(_ keys: some Sequence<IPVSService.Key>) throws(NetLinuxError) -> IPVSReconcileReport {
-        let keys = Set(keys).intersection(managed)
+        let keys = Set(keys.filter(isManaged))
         let table = try readTable(keys)
         forgetAbsent(in: table, among: owned.intersection(keys))
+        for key in keys { learn(key, from: table) }
+        return apply(IPVSPlanner.plan(desired: desired(keys), current: table, managed: owned.intersection(keys)), current: table)
+    }
+
+    /// Plans the services with `keys` against what the reconciler knows of them (the table as
+    /// last read, with every change applied since) and applies, reading only the services it
+    /// does not know yet. What the kernel refuses (someone else changed that service) is read
+    /// and reconciled again at once with ``reconcile(_:)``; other outside edits wait for the
+    /// next ``reconcile()``. For checker verdicts: a changed weight is one netlink command.
+    /// - Throws: ``NetLinuxError`` when a service that must be read cannot be.
+    @discardableResult
+    public mutating func reconcileKnown(_ keys: some Sequence<IPVSService.Key>) throws(NetLinuxError) -> IPVSReconcileReport {
+        let keys = Set(keys.filter(isManaged))
+        let unknown = keys.filter { known[$0] == nil }
+        if !unknown.isEmpty {
+            let read = try readTable(unknown)
+            forgetAbsent(in: read, among: owned.intersection(unknown))
+            for key in unknown { learn(key, from: read) }
+        }
+        var table = IPVSTable()
+        for key in keys { if case let entry?? = known[key] { table.set(entry) } }
+        var report = apply(IPVSPlanner.plan(desired: desired(keys), current: table, managed: owned.intersection(keys)), current: table)
+        let refused = Set(report.failures.map(\.change.serviceKey))
+        if !refused.isEmpty {
+            let retry = try reconcile(refused)
+            report.applied += retry.applied
+            report.failures = retry.failures
+        }
+        return report
+    }
+
+    private func isManaged(_ key: IPVSService.Key) -> Bool { desired[key] != nil || owned.contains(key) }
+
+    /// The desired services among `keys`, in the desired order.
+    private func desired(_ keys: Set<IPVSService.Key>) -> IPVSDesiredState {
         var subset = IPVSDesiredState()
-        for s in desired.services where keys.contains(s.key) { subset.set(s) }
-        return apply(IPVSPlanner.plan(desired: subset, current: table, managed: owned.intersection(keys)), current: table)
+        if keys.count * 8 < desired.services.count {
+            // A few keys (a verdict): looked up, not found by a pass over every service.
+            let order = keys.compactMap { key in desired.position(of: key).map { ($0, key) } }.sorted { $0.0 < $1.0 }
+            for (_, key) in order { if let s = desired[key] { subset.set(s) } }
+        } else {
+            for s in desired.services where keys.contains(s.key) { subset.set(s) }
+        }
+        return subset
+    }
+
+    /// Records what `table` (a fresh read) says of `key`.
+    private mutating func learn(_ key: IPVSService.Key, from table: IPVSTable) {
+        if let entry = table[key], entry.destinations != nil {
+            known[key] = .some(entry)
+        } else if table[key] == nil {
+            known[key] = .some(nil)
+        } else {
+            known[key] = nil
+        }
+    }
+
+    /// Keeps ``known`` in step with a change the kernel accepted, or forgets the service when
+    /// it refused or skipped one (the next plan for it reads the kernel).
+    private mutating func remember(_ change: IPVSChange, accepted: Bool) {
+        let key = change.serviceKey
+        guard accepted else {
+            known[key] = nil
+            return
+        }
+        switch change {
+        case let .addService(s):
+            known[key] = .some(IPVSTable.Entry(service: s, destinations: []))
+        case .deleteService:
+            known[key] = .some(nil)
+        case let .updateService(s, _):
+            guard case var e?? = known[key] else { return }
+            e.service = s
+            known[key] = .some(e)
+        case let .addDestination(d, _), let .updateDestination(d, _, _):
+            guard case var e?? = known[key] else { return }
+            e.destinations = (e.destinations ?? []).filter { $0.key != d.key } + [d]
+            known[key] = .some(e)
+        case let .deleteDestination(d, _):
+            guard case var e?? = known[key] else { return }
+            e.destinations = (e.destinations ?? []).filter { $0.key != d }
+            known[key] = .some(e)
+        }
     }
 
     /// Owned services that are gone from the kernel and no longer desired need no deletion.
     private mutating func forgetAbsent(in table: IPVSTable, among keys: Set<IPVSService.Key>) {
-        let wanted = Set(desired.keys)
-        for key in keys where table[key] == nil && !wanted.contains(key) { owned.remove(key) }
+        for key in keys where table[key] == nil && desired[key] == nil { owned.remove(key) }
     }
 
     /// Applies `changes` in order, going on after a failure.
@@ -147,21 +234,26 @@ public struct IPVSReconciler<Kernel: IPVSKernelTable> {
         for change in changes {
             if !change.isServiceChange && notAdded.contains(change.serviceKey) {
                 report.failures.append(IPVSChangeFailure(change, .skipped("adding service \(change.serviceKey) failed")))
+                remember(change, accepted: false)
                 continue
             }
             do {
                 try perform(change)
                 report.applied.append(change)
+                remember(change, accepted: true)
             } catch {
                 switch (change, error.errno) {
                 case (.deleteService(let key), .noSuchProcess):
                     owned.remove(key)   // already gone: the deletion's effect holds
                     report.applied.append(change)
+                    remember(change, accepted: true)
                 case (.deleteDestination, .noSuchFileOrDirectory):
                     report.applied.append(change)
+                    remember(change, accepted: true)
                 default:
                     if case let .addService(s) = change { notAdded.insert(s.key) }
                     report.failures.append(IPVSChangeFailure(change, .kernel(error)))
+                    remember(change, accepted: false)
                 }
             }
         }
@@ -208,6 +300,7 @@ public struct IPVSReconciler<Kernel: IPVSKernelTable> {
             do {
                 try kernel.flush()
                 owned = []
+                known = [:]
                 report.flushed = true
             } catch {
                 report.flushError = error

@@ -319,7 +319,9 @@ actor LVSController {
         for key in servers[i].plan.serviceKeys {
             reconciler.desired.setDestinations(policy.destinations(servers[i].state), of: key)
         }
-        report(try? reconciler.reconcile(servers[i].plan.serviceKeys), reading: servers[i].plan.serviceKeys)
+        // Planned against the table as the reconciler knows it: no read, one command per
+        // changed destination (what the kernel refuses is read and reconciled again).
+        report(try? reconciler.reconcileKnown(servers[i].plan.serviceKeys), reading: servers[i].plan.serviceKeys)
     }
 
     private func quorumChanged(_ transition: IPVSVirtualServerPolicy.QuorumTransition?, plan: LVSTranslation.VirtualServerPlan,
