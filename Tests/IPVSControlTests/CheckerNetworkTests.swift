@@ -60,7 +60,9 @@ extension HostAccessSuites {
             let scheduler = HealthCheckScheduler(
                 realServers: [RealServerChecks(id: "web", checkers: [.init(http, timing: timing)]),
                               RealServerChecks(id: "gone", checkers: [.init(TCPCheck(connection: loopback(closed), connectTimeout: .seconds(1)), timing: timing)])],
-                clock: ContinuousClock(), eventLoops: CheckerEventLoops.shared)
+                clock: ContinuousClock(), eventLoops: CheckerEventLoops.shared,
+                // One check at a time per loop: the two checkers take turns where they share one.
+                admission: CheckerAdmission(group: CheckerEventLoops.shared, limit: 1))
             let seen = Mutex<[RealServerVerdict]>([])
             let reader = Task { for await v in scheduler.verdicts { seen.withLock { $0.append(v) } } }
             scheduler.start()

@@ -121,6 +121,7 @@ public final class HealthCheckScheduler<C: Clock>: Sendable where C.Duration == 
     private let random: @Sendable () -> Double
     private let log: @Sendable (CheckerLogEvent) -> Void
     private let eventLoops: (any EventLoopGroup)?
+    private let admission: CheckerAdmission?
 
     /// - Parameters:
     ///   - realServers: the real servers and their checkers.
@@ -129,10 +130,12 @@ public final class HealthCheckScheduler<C: Clock>: Sendable where C.Duration == 
     ///   - log: checker events; failed attempts that change nothing only with `log_all_failures`.
     ///   - eventLoops: where checkers that can run on an event loop are pinned (nil: every
     ///     checker runs in a task on `clock`).
+    ///   - admission: how many such checks may be under way at once per loop, shared by the
+    ///     schedulers of one daemon (nil: no limit).
     public init(realServers: [RealServerChecks], clock: C,
                 random: @escaping @Sendable () -> Double = { Double.random(in: 0...1) },
                 log: @escaping @Sendable (CheckerLogEvent) -> Void = { _ in },
-                eventLoops: (any EventLoopGroup)? = nil) {
+                eventLoops: (any EventLoopGroup)? = nil, admission: CheckerAdmission? = nil) {
         let servers = realServers.map { spec in
             let machines = spec.checkers.map { CheckerStateMachine(timing: $0.timing) }
             let up = machines.allSatisfy(\.isUp)
@@ -147,6 +150,7 @@ public final class HealthCheckScheduler<C: Clock>: Sendable where C.Duration == 
         self.random = random
         self.log = log
         self.eventLoops = eventLoops
+        self.admission = admission
     }
 
     deinit { stop() }
@@ -232,12 +236,18 @@ public final class HealthCheckScheduler<C: Clock>: Sendable where C.Duration == 
         case .stopped: return
         case .suspended(let wait): schedule(server: s, checker: c, index: index, check: check, on: loop, after: wait)
         case .run:
-            check.check(on: loop).whenComplete { [self] outcome in
-                if state.withLock({ $0.stopped }) { return }
-                let result = (try? outcome.get()) ?? .failure(reason: "cancelled")
-                let next = apply(result, server: s, checker: c, check: check)
-                schedule(server: s, checker: c, index: index, check: check, on: loop, after: next)
+            let run: @Sendable (_ done: @escaping @Sendable () -> Void) -> Void = { [self] done in
+                // It may have waited for admission: stopped meanwhile, it does not start.
+                if state.withLock({ $0.stopped }) { return done() }
+                check.check(on: loop).whenComplete { [self] outcome in
+                    done()
+                    if state.withLock({ $0.stopped }) { return }
+                    let result = (try? outcome.get()) ?? .failure(reason: "cancelled")
+                    let next = apply(result, server: s, checker: c, check: check)
+                    schedule(server: s, checker: c, index: index, check: check, on: loop, after: next)
+                }
             }
+            if let admission { admission.enter(on: loop, run) } else { run({}) }
         }
     }
 

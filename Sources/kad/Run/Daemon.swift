@@ -64,7 +64,7 @@ final class Daemon: @unchecked Sendable {
     /// made when the first virtual server needs them and kept for the process's life: apart
     /// from the NIO threads of the control socket and metrics, so checker load is bounded to
     /// those threads (one by default, as keepalived's one checker process).
-    private let checkerLoops = Mutex<MultiThreadedEventLoopGroup?>(nil)
+    private let checkerLoops = Mutex<(group: MultiThreadedEventLoopGroup, admission: CheckerAdmission)?>(nil)
     /// One tracker object per `vrrp_script` / `track_file`, so a reload restarts only the
     /// ones whose definition changed (the others keep their status). Signal task only.
     var scriptTrackers: [String: (plan: ScriptTrackerPlan.Tracker, trackers: ScriptTrackers)] = [:]
@@ -317,13 +317,15 @@ final class Daemon: @unchecked Sendable {
             // LVS FIFO lines go to the notifier in force (a reload may replace it).
             let client = try IPVSClient()
             let threads = options.checkerThreads
-            let loops = checkerLoops.withLock { group in
-                if let group { return group }
-                let made = MultiThreadedEventLoopGroup(numberOfThreads: threads)
-                group = made
+            let loops = checkerLoops.withLock { loops in
+                if let loops { return loops }
+                let group = MultiThreadedEventLoopGroup(numberOfThreads: threads)
+                let made = (group: group, admission: CheckerAdmission(group: group, limit: LVSController.checksInFlightPerThread))
+                loops = made
                 return made
             }
-            return LVSController(client: client, logger: logger, checkerLoops: loops, notify: { [weak self] event in
+            return LVSController(client: client, logger: logger, checkerLoops: loops.group, admission: loops.admission,
+                                 notify: { [weak self] event in
                 self?.notifierBox.withLock { $0 }?.post(event)
             })
         } catch {

@@ -99,17 +99,24 @@ actor LVSController {
     /// Posts the LVS FIFO lines (the daemon's notifier in force).
     private let notify: @Sendable (NotifyEvent) -> Void
     private let checkerLoops: any EventLoopGroup
+    private let admission: CheckerAdmission?
+    /// TCP_CHECK and HTTP_GET/SSL_GET checks under way at once per checker thread: enough for
+    /// 10,000 checks a second at 100 ms round trips, few enough that an overloaded loop handles
+    /// the answers to the connections it opened before it opens thousands more.
+    static let checksInFlightPerThread = 1024
     /// The local addresses, for `ha_suspend` (nil: cannot tell; nothing changes then).
     private let localAddresses: @Sendable () -> Set<VRRPCore.IPAddress>?
     private var suspendRecheck: Task<Void, Never>?
 
     /// - Parameter checkerLoops: where TCP_CHECK and HTTP_GET/SSL_GET run (each checker pinned
     ///   to one of its loops).
+    /// - Parameter admission: how many of those checks may be under way at once per loop.
     init(client: IPVSClient, logger: Logger, checkerLoops: any EventLoopGroup = CheckerEventLoops.shared,
-         notify: @escaping @Sendable (NotifyEvent) -> Void = { _ in },
+         admission: CheckerAdmission? = nil, notify: @escaping @Sendable (NotifyEvent) -> Void = { _ in },
          localAddresses: @escaping @Sendable () -> Set<VRRPCore.IPAddress>? = LVSController.systemAddresses) {
         self.logger = logger
         self.checkerLoops = checkerLoops
+        self.admission = admission
         self.notify = notify
         self.localAddresses = localAddresses
         reconciler = IPVSReconciler(kernel: client)
@@ -193,7 +200,7 @@ actor LVSController {
                 case .attemptFailed: log.info("IPVS: \(vs): \(event)")
                 default: log.info("IPVS: \(vs): \(event)")
                 }
-            }, eventLoops: checkerLoops)
+            }, eventLoops: checkerLoops, admission: admission)
         return Checkers(checkers: rs.checkers, weight: rs.destination.weight, scheduler: scheduler, counters: counters)
     }
 
