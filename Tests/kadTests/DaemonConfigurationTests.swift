@@ -122,6 +122,31 @@ extension HostAccessSuites {
             #expect(r.lines.last?.contains("kad cannot run this configuration (2 problems above)") == true)
         }
 
+        @Test("vrrp_no_swap and checker_no_swap lock memory (and keep CAP_IPC_LOCK); the other scheduling and buffer settings are refused by name")
+        func processTuning() throws {
+            let locked = "global_defs {\n    vrrp_no_swap\n}\n" + Self.instance
+            guard case .success(let c) = try Self.load(locked) else { Issue.record("refused vrrp_no_swap"); return }
+            #expect(c.lockMemory)
+            #expect(c.capabilities.contains(.ipcLock))
+            guard case .success(let plain) = try Self.load(Self.instance) else { Issue.record("refused"); return }
+            #expect(!plain.lockMemory && !plain.capabilities.contains(.ipcLock))
+            // checker_no_swap with -P: the checkers do not run, so nothing is locked.
+            guard case .success(let p) = try Self.load("global_defs {\n    checker_no_swap\n}\n" + Self.instance, vrrpOnly: true)
+            else { Issue.record("refused checker_no_swap"); return }
+            #expect(!p.lockMemory)
+            let tuned = "global_defs {\n    vrrp_rt_priority 50\n    checker_priority -5\n    max_auto_priority 20\n"
+                + "    vrrp_netlink_monitor_rcv_bufs 1048576\n    vrrp_no_swap\n}\n" + Self.instance
+            guard case .failure(let r) = try Self.load(tuned) else { Issue.record("ran"); return }
+            for keyword in ["vrrp_rt_priority", "checker_priority", "max_auto_priority", "vrrp_netlink_monitor_rcv_bufs"] {
+                #expect(r.lines.contains { $0.contains(keyword) && $0.contains("not supported yet") }, "\(keyword): \(r.lines)")
+            }
+            #expect(!r.lines.contains { $0.contains("vrrp_no_swap: not supported") }, "\(r.lines)")
+            // max_auto_priority 0 is keepalived's "off": nothing to refuse.
+            guard case .success = try Self.load("global_defs {\n    max_auto_priority 0\n}\n" + Self.instance) else {
+                Issue.record("refused max_auto_priority 0"); return
+            }
+        }
+
         @Test func syntaxErrorsAreLocated() throws {
             guard case .failure(let r) = try Self.load("vrrp_instance VI_1 {\n    interface eth0\n    virtual_router_id 300\n}\n") else {
                 Issue.record("ran"); return

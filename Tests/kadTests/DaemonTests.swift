@@ -275,9 +275,16 @@ extension HostAccessSuites {
             let b = try await Bench(nodes: 2)
             defer { b.finish() }
             let high = try b.kad(0, vrrpConfig(priority: 150))
-            let low = try b.kad(1, vrrpConfig(priority: 100))
+            // The backup locks its memory (vrrp_no_swap) and so keeps CAP_IPC_LOCK too.
+            let low = try b.kad(1, "global_defs {\n    vrrp_no_swap\n}\n" + vrrpConfig(priority: 100))
             #expect(await waitUntil("election", within: .seconds(5)) { b.lan.holds(0, "192.0.2.100") } != nil, "\(b.logs)")
             try await Task.sleep(for: .milliseconds(300))
+            #expect(await low.process.waitForLog("Memory locked", within: .seconds(3)), "\(low.log)")
+            let lowStatus = (try? String(contentsOfFile: "/proc/\(low.process.pid)/status", encoding: .utf8)) ?? ""
+            let locked = lowStatus.split(separator: "\n").first { $0.hasPrefix("VmLck:") }
+                .flatMap { $0.split(separator: " ").dropFirst().first }.flatMap { Int($0) } ?? 0
+            #expect(locked > 1000, "VmLck \(locked) kB")
+            #expect(lowStatus.contains("CapEff:\t0000000000007000"), "\(lowStatus.split(separator: "\n").filter { $0.hasPrefix("Cap") })")
             let transitionsBefore = high.log.components(separatedBy: "Entering").count + low.log.components(separatedBy: "Entering").count
 
             try high.rewrite(vrrpConfig(priority: 150, vips: ["192.0.2.100/24", "192.0.2.101/24"]))

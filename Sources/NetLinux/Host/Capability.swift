@@ -40,6 +40,7 @@ public struct Capability: RawRepresentable, Hashable, Sendable, Comparable, Cust
     public static let sysModule = Capability(rawValue: CInt(CAP_SYS_MODULE))
     public static let sysAdmin = Capability(rawValue: CInt(CAP_SYS_ADMIN))
     public static let sysNice = Capability(rawValue: CInt(CAP_SYS_NICE))
+    public static let ipcLock = Capability(rawValue: CInt(CAP_IPC_LOCK))
 
     /// The highest capability number the running kernel knows. The corresponding C function
     /// is `cap_max_bits(3)`.

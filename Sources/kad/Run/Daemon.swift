@@ -190,8 +190,24 @@ final class Daemon: @unchecked Sendable {
         }
     }
 
+    /// Locks the process's memory when the configuration asks (`vrrp_no_swap`,
+    /// `checker_no_swap`) and it is not locked yet; a failure is logged and kad runs on.
+    func lockMemoryIfWanted(_ configuration: DaemonConfiguration) {
+        guard configuration.lockMemory, !memoryLocked else { return }
+        do {
+            try MemoryLock.lockAll()
+            memoryLocked = true
+            logger.info("Memory locked (vrrp_no_swap/checker_no_swap): no page of kad will be swapped out")
+        } catch {
+            logger.error("vrrp_no_swap/checker_no_swap: cannot lock kad's memory: \(error)")
+        }
+    }
+
+    private var memoryLocked = false
+
     func start() async throws {
         logger.info("Starting kad \(Kad.configuration.version) with \(options.configFile): \(configuration.vrrp.routers.count) VRRP instance(s), \(configuration.lvs.virtualServers.count) virtual server(s)")
+        lockMemoryIfWanted(configuration)
         // The listening sockets first: a daemon that cannot have them must not touch the network
         // (another daemon may be running this very configuration).
         let runner = self.runner
@@ -588,9 +604,10 @@ final class Daemon: @unchecked Sendable {
         let loaded = clock.now
         for w in next.warnings { logger.warning("\(w)") }
         if let kept = keptCapabilities, !next.capabilities.isSubset(of: kept) {
-            logger.error("Reload refused: the new file needs \(next.capabilities.subtracting(kept)) (scripts run as another user, or a FIFO given to a user), which kad dropped at start; restart kad to run it")
+            logger.error("Reload refused: the new file needs \(next.capabilities.subtracting(kept)) (scripts run as another user, a FIFO given to a user, or vrrp_no_swap), which kad dropped at start; restart kad to run it")
             return
         }
+        lockMemoryIfWanted(next)
         // New VMACs must exist before their sockets and addresses.
         let keptVMACs = next.vrrp.virtualMACs + configuration.vrrp.virtualMACs.filter { old in
             !next.vrrp.virtualMACs.contains { $0.name == old.name }

@@ -24,6 +24,9 @@ struct DaemonConfiguration: Sendable {
     var fileTrackers: FileTrackerPlan
     /// The virtual servers, real servers and checkers (empty with `-P`).
     var lvs: LVSTranslation.Result
+    /// `vrrp_no_swap` (unless `-C`) or `checker_no_swap` (unless `-P`): lock the process's
+    /// memory (one process runs both).
+    var lockMemory = false
 
     /// Why a file cannot be run: each line is a located diagnostic or a refusal naming the keyword.
     struct Refusal: Error, Sendable, CustomStringConvertible {
@@ -114,8 +117,12 @@ struct DaemonConfiguration: Sendable {
         if vrrp.routers.isEmpty && lvs.virtualServers.isEmpty {
             warnings.append("\(path): no vrrp_instance\(scope.vrrpOnly ? "" : " and no virtual_server"): nothing to run until a reload adds one")
         }
+        let scheduling = model.globalDefs.scheduling
+        let lockMemory = (scheduling["vrrp_no_swap"] != nil && !scope.checkersOnly)
+            || (scheduling["checker_no_swap"] != nil && !scope.vrrpOnly)
         return .success(DaemonConfiguration(model: model, vrrp: vrrp, warnings: warnings, notify: notify,
-                                            scriptTrackers: scriptTrackers, fileTrackers: fileTrackers, lvs: lvs))
+                                            scriptTrackers: scriptTrackers, fileTrackers: fileTrackers, lvs: lvs,
+                                            lockMemory: lockMemory))
     }
 
     /// Every script the configuration runs.
@@ -135,6 +142,9 @@ struct DaemonConfiguration: Sendable {
             $0.identity.uid != me.0 || $0.identity.gid != me.1 || !$0.identity.supplementaryGroups.isEmpty
         })
         if notify.fifos.contains(where: { $0.owner != nil }) { set.insert(.chown) }
+        // Without CAP_IPC_LOCK, memory locked with MCL_FUTURE counts against RLIMIT_MEMLOCK,
+        // and allocations beyond it would fail.
+        if lockMemory { set.insert(.ipcLock) }
         return set
     }
 

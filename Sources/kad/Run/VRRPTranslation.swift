@@ -158,6 +158,16 @@ private struct Translator {
         if config.netNamespace != nil { problem(nil, "net_namespace") }
         if !config.interfaceUpDownDelays.isEmpty { problem(nil, "interface_up_down_delays") }
         if !config.linkbeatInterfaces.isEmpty { problem(nil, "linkbeat_interfaces") }
+        // Process tuning: kad runs VRRP and the checkers as threads of one process, so
+        // keepalived's per-process settings have no one place to go; only the memory lock
+        // (vrrp_no_swap, checker_no_swap) is applied.
+        for name in g.scheduling.keys.sorted() where !name.hasSuffix("_no_swap") {
+            problem(nil, name, "not supported yet (kad runs VRRP and the checkers in one process; of the scheduling settings only vrrp_no_swap and checker_no_swap are applied)")
+        }
+        if let p = g.maxAutoPriority, p > 0 { problem(nil, "max_auto_priority", "not supported yet (kad does not raise itself to realtime scheduling)") }
+        for name in g.buffers.keys.sorted() {
+            problem(nil, name, "not supported yet (kad sizes its netlink receive buffers itself)")
+        }
     }
 
     // MARK: - Instances
