@@ -285,6 +285,11 @@ extension HostAccessSuites {
                 .flatMap { $0.split(separator: " ").dropFirst().first }.flatMap { Int($0) } ?? 0
             #expect(locked > 1000, "VmLck \(locked) kB")
             #expect(lowStatus.contains("CapEff:\t0000000000007000"), "\(lowStatus.split(separator: "\n").filter { $0.hasPrefix("Cap") })")
+            // VRRP's runner has a thread of its own.
+            let threads = ((try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(high.process.pid)/task")) ?? []).compactMap {
+                try? String(contentsOfFile: "/proc/\(high.process.pid)/task/\($0)/comm", encoding: .utf8)
+            }
+            #expect(threads.contains { $0.hasPrefix("kad-vrrp\n") || $0 == "kad-vrrp" }, "\(threads)")
             let transitionsBefore = high.log.components(separatedBy: "Entering").count + low.log.components(separatedBy: "Entering").count
 
             try high.rewrite(vrrpConfig(priority: 150, vips: ["192.0.2.100/24", "192.0.2.101/24"]))

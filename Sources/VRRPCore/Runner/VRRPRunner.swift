@@ -110,6 +110,9 @@ public final class VRRPRunner<C: Clock, Transport: VRRPTransport, AddressPlane: 
     /// Everything the runner reports, in order. Single consumer.
     public let events: AsyncStream<VRRPRunnerEvent>
     let outbox: AsyncStream<VRRPRunnerEvent>.Continuation
+    /// The `TaskExecutor` the timer's task prefers (nil: Swift's shared pool). Kept untyped so
+    /// that the runner stays available where task executors are not (macOS before 15).
+    let executorPreference: (any Sendable)?
 
     /// - Parameters:
     ///   - engine: the routers and sync groups to run (the runner owns it from now on).
@@ -118,8 +121,26 @@ public final class VRRPRunner<C: Clock, Transport: VRRPTransport, AddressPlane: 
     ///   - addressPlane: adds and removes addresses, routes and rules, and sets Accept_Mode.
     ///   - announcer: sends gratuitous ARPs and unsolicited neighbour advertisements.
     ///   - lateTimerThreshold: a wake-up this late or later is reported as ``VRRPRunnerEvent/lateTimer(by:)``.
-    public init(engine: VRRPEngine, clock: C, transport: Transport, addressPlane: AddressPlane,
-                announcer: Announcer, lateTimerThreshold: Duration = .milliseconds(50)) {
+    public convenience init(engine: VRRPEngine, clock: C, transport: Transport, addressPlane: AddressPlane,
+                            announcer: Announcer, lateTimerThreshold: Duration = .milliseconds(50)) {
+        self.init(engine: engine, clock: clock, transport: transport, addressPlane: addressPlane, announcer: announcer,
+                  lateTimerThreshold: lateTimerThreshold, executorPreference: nil)
+    }
+
+    /// The same, with the timer's task on `executor` (run ``run()`` in a task that prefers it
+    /// too, `Task(executorPreference: executor) { await runner.run() }`): the runner's work then
+    /// happens on that executor's thread, not on Swift's shared pool.
+    @available(macOS 15.0, *)
+    public convenience init(engine: VRRPEngine, clock: C, transport: Transport, addressPlane: AddressPlane,
+                            announcer: Announcer, lateTimerThreshold: Duration = .milliseconds(50),
+                            executor: any TaskExecutor) {
+        self.init(engine: engine, clock: clock, transport: transport, addressPlane: addressPlane, announcer: announcer,
+                  lateTimerThreshold: lateTimerThreshold, executorPreference: executor)
+    }
+
+    init(engine: VRRPEngine, clock: C, transport: Transport, addressPlane: AddressPlane,
+         announcer: Announcer, lateTimerThreshold: Duration, executorPreference: (any Sendable)?) {
+        self.executorPreference = executorPreference
         self.clock = clock
         origin = clock.now
         self.transport = transport
@@ -263,9 +284,14 @@ public final class VRRPRunner<C: Clock, Transport: VRRPTransport, AddressPlane: 
         let g = c.generation
         let wake = origin.advanced(by: .nanoseconds(deadline.nanoseconds))
         let clock = self.clock
-        c.sleeper = Task { [weak self] in
+        let body: @Sendable () async -> Void = { [weak self] in
             do { try await clock.sleep(until: wake, tolerance: nil) } catch { return }
             self?.fire(g)
+        }
+        if #available(macOS 15.0, *), let executor = executorPreference as? any TaskExecutor {
+            c.sleeper = Task(executorPreference: executor, operation: body)
+        } else {
+            c.sleeper = Task(operation: body)
         }
     }
 

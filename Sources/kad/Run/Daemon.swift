@@ -46,6 +46,8 @@ final class Daemon: @unchecked Sendable {
     let transport = LinuxVRRPTransport()
     let announcer: LinuxAnnouncer<SuspendingClock>
     let runner: Runner
+    /// The thread VRRP's runner loop and timer run on (`kad-vrrp`).
+    let vrrpExecutor: PollThreadExecutor
     /// The configuration in force. Read and written only by the signal task.
     private(set) var configuration: DaemonConfiguration
     var reporter: LinkStateReporter?
@@ -95,8 +97,10 @@ final class Daemon: @unchecked Sendable {
         addressPlane = DaemonAddressPlane(plane: linuxPlane, keepOnStop: options.keepOnStop) { log.info("\($0)") }
         announcer = LinuxAnnouncer(clock: SuspendingClock()) { failure in log.warning("gratuitous ARP/NA failed: \(failure)") }
         let engine = try VRRPEngine(routers: configuration.vrrp.routers, syncGroups: configuration.vrrp.syncGroups)
+        // VRRP's runner loop and timer on a thread of their own, not Swift's shared pool.
+        vrrpExecutor = try PollThreadExecutor(name: "kad-vrrp")
         runner = VRRPRunner(engine: engine, clock: SuspendingClock(), transport: transport,
-                            addressPlane: addressPlane, announcer: announcer)
+                            addressPlane: addressPlane, announcer: announcer, executor: vrrpExecutor)
     }
 
     // MARK: - Entry point
@@ -285,7 +289,7 @@ final class Daemon: @unchecked Sendable {
         }
         try updateTrackers(configuration)
         runner.submit(.startup)
-        runnerTask = Task { await runner.run() }
+        runnerTask = Task(executorPreference: vrrpExecutor) { await runner.run() }
         updatePingGroupRange(configuration.lvs.hasPingCheck)
         if let lvs = lvsBox.withLock({ $0 }) { await lvs.start(configuration.lvs) }
     }
