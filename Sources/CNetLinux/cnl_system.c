@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -22,6 +23,17 @@ int cnl_pipe_cloexec(int fds[2]) { return pipe2(fds, O_CLOEXEC); }
 int cnl_sigrtmin(void) { return SIGRTMIN; }
 
 int cnl_gettid(void) { return (int)syscall(SYS_gettid); }
+
+int cnl_set_affinity(int tid, const unsigned char *mask, size_t bytes) {
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    for (size_t cpu = 0; cpu < bytes * 8; cpu++) {
+        if (!(mask[cpu / 8] & (1u << (cpu % 8)))) continue;
+        if (cpu >= CPU_SETSIZE) { errno = EINVAL; return -1; }
+        CPU_SET(cpu, &set);
+    }
+    return sched_setaffinity(tid, sizeof(set), &set);
+}
 
 int cnl_get_securebits(void) { return prctl(PR_GET_SECUREBITS, 0, 0, 0, 0); }
 

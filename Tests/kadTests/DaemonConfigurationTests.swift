@@ -2,6 +2,7 @@ import ConfigDSL
 import Foundation
 import IntegrationSupport
 import IPVSControl
+import NetLinux
 import Testing
 import VRRPCore
 @testable import kad
@@ -122,7 +123,7 @@ extension HostAccessSuites {
             #expect(r.lines.last?.contains("kad cannot run this configuration (2 problems above)") == true)
         }
 
-        @Test("vrrp_no_swap and checker_no_swap lock memory (and keep CAP_IPC_LOCK); the other scheduling and buffer settings are refused by name")
+        @Test("vrrp_no_swap and checker_no_swap lock memory (CAP_IPC_LOCK kept); vrrp_priority, vrrp_rt_priority and vrrp_cpu_affinity schedule the VRRP threads (CAP_SYS_NICE kept); the other scheduling and buffer settings are refused by name")
         func processTuning() throws {
             let locked = "global_defs {\n    vrrp_no_swap\n}\n" + Self.instance
             guard case .success(let c) = try Self.load(locked) else { Issue.record("refused vrrp_no_swap"); return }
@@ -134,10 +135,19 @@ extension HostAccessSuites {
             guard case .success(let p) = try Self.load("global_defs {\n    checker_no_swap\n}\n" + Self.instance, vrrpOnly: true)
             else { Issue.record("refused checker_no_swap"); return }
             #expect(!p.lockMemory)
-            let tuned = "global_defs {\n    vrrp_rt_priority 50\n    checker_priority -5\n    max_auto_priority 20\n"
+            // The VRRP threads' scheduling is applied (and CAP_SYS_NICE kept for it).
+            let scheduled = "global_defs {\n    vrrp_rt_priority 50\n    vrrp_priority -5\n    vrrp_cpu_affinity 0 2-3\n}\n" + Self.instance
+            guard case .success(let v) = try Self.load(scheduled) else { Issue.record("refused vrrp_rt_priority"); return }
+            #expect(v.vrrpScheduling == ThreadScheduling(niceness: -5, realtimePriority: 50, cpus: [0, 2, 3]))
+            #expect(v.capabilities.contains(.sysNice) && !plain.capabilities.contains(.sysNice))
+            guard case .failure(let badCPU) = try Self.load("global_defs {\n    vrrp_cpu_affinity 1-x\n}\n" + Self.instance) else {
+                Issue.record("ran with vrrp_cpu_affinity 1-x"); return
+            }
+            #expect(badCPU.lines.first?.contains("vrrp_cpu_affinity: 1-x") == true, "\(badCPU.lines)")
+            let tuned = "global_defs {\n    vrrp_rlimit_rttime 10000\n    checker_priority -5\n    max_auto_priority 20\n"
                 + "    vrrp_netlink_monitor_rcv_bufs 1048576\n    vrrp_no_swap\n}\n" + Self.instance
             guard case .failure(let r) = try Self.load(tuned) else { Issue.record("ran"); return }
-            for keyword in ["vrrp_rt_priority", "checker_priority", "max_auto_priority", "vrrp_netlink_monitor_rcv_bufs"] {
+            for keyword in ["vrrp_rlimit_rttime", "checker_priority", "max_auto_priority", "vrrp_netlink_monitor_rcv_bufs"] {
                 #expect(r.lines.contains { $0.contains(keyword) && $0.contains("not supported yet") }, "\(keyword): \(r.lines)")
             }
             #expect(!r.lines.contains { $0.contains("vrrp_no_swap: not supported") }, "\(r.lines)")

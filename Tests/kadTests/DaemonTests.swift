@@ -276,7 +276,7 @@ extension HostAccessSuites {
             defer { b.finish() }
             let high = try b.kad(0, vrrpConfig(priority: 150))
             // The backup locks its memory (vrrp_no_swap) and so keeps CAP_IPC_LOCK too.
-            let low = try b.kad(1, "global_defs {\n    vrrp_no_swap\n}\n" + vrrpConfig(priority: 100))
+            let low = try b.kad(1, "global_defs {\n    vrrp_no_swap\n    vrrp_rt_priority 10\n}\n" + vrrpConfig(priority: 100))
             #expect(await waitUntil("election", within: .seconds(5)) { b.lan.holds(0, "192.0.2.100") } != nil, "\(b.logs)")
             try await Task.sleep(for: .milliseconds(300))
             #expect(await low.process.waitForLog("Memory locked", within: .seconds(3)), "\(low.log)")
@@ -284,7 +284,18 @@ extension HostAccessSuites {
             let locked = lowStatus.split(separator: "\n").first { $0.hasPrefix("VmLck:") }
                 .flatMap { $0.split(separator: " ").dropFirst().first }.flatMap { Int($0) } ?? 0
             #expect(locked > 1000, "VmLck \(locked) kB")
-            #expect(lowStatus.contains("CapEff:\t0000000000007000"), "\(lowStatus.split(separator: "\n").filter { $0.hasPrefix("Cap") })")
+            // ... and runs its VRRP threads SCHED_RR at 10 (vrrp_rt_priority), keeping CAP_SYS_NICE.
+            #expect(lowStatus.contains("CapEff:\t0000000000807000"), "\(lowStatus.split(separator: "\n").filter { $0.hasPrefix("Cap") })")
+            #expect(await low.process.waitForLog("VRRP threads scheduled: SCHED_RR priority 10", within: .seconds(3)), "\(low.log)")
+            var realtime: [String] = []
+            for tid in (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(low.process.pid)/task")) ?? [] {
+                guard let comm = try? String(contentsOfFile: "/proc/\(low.process.pid)/task/\(tid)/comm", encoding: .utf8),
+                      let stat = try? String(contentsOfFile: "/proc/\(low.process.pid)/task/\(tid)/stat", encoding: .utf8),
+                      let close = stat.lastIndex(of: ")") else { continue }
+                let fields = stat[stat.index(after: close)...].split(separator: " ")
+                if fields.count > 38, fields[38] == "2", fields[37] == "10" { realtime.append(comm.trimmingCharacters(in: .whitespacesAndNewlines)) }
+            }
+            #expect(realtime.sorted() == ["kad-vrrp", "kad-vrrp-rx"], "threads at SCHED_RR 10: \(realtime)")
             // VRRP's runner has a thread of its own.
             let threads = ((try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(high.process.pid)/task")) ?? []).compactMap {
                 try? String(contentsOfFile: "/proc/\(high.process.pid)/task/\($0)/comm", encoding: .utf8)

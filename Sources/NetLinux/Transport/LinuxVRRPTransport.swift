@@ -39,6 +39,9 @@ public final class LinuxVRRPTransport: VRRPTransport {
     /// A transport with no sockets yet (add them with ``open(_:)`` or ``add(_:)``).
     public init() {}
 
+    /// The kernel id of the receive thread (nil before ``startReceiving(_:)``).
+    public var receiveThreadID: Int32? { state.withLock { $0.loop }?.threadID }
+
     /// A transport with the sockets the routers need (``VRRPSocketConfiguration/sockets(for:receiveBufferSize:)``),
     /// opened in the caller's network namespace.
     ///

@@ -43,6 +43,20 @@ public final class VRRPReceiveLoop: Sendable {
     }
 
     let wake: CInt
+    /// The thread's kernel id, once it runs (0 before).
+    private let tid = Atomic<Int32>(0)
+
+    /// The thread's kernel id (`gettid(2)`), for settings applied by id (scheduling policy,
+    /// nice value, CPU affinity); waits up to a second for the thread to have started (0 if
+    /// it has not).
+    public var threadID: Int32 {
+        for _ in 0..<1000 {
+            let id = tid.load(ordering: .acquiring)
+            if id != 0 { return id }
+            usleep(1000)
+        }
+        return 0
+    }
     let handler: Handler
     let state: Mutex<State>
 
@@ -120,6 +134,7 @@ public final class VRRPReceiveLoop: Sendable {
 
     /// The thread's body: poll, read each ready socket once, repeat.
     func run() {
+        tid.store(cnl_gettid(), ordering: .releasing)
         var generation = -1
         var sockets: [VRRPSocket] = []
         var fds: [pollfd] = []

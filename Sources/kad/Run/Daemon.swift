@@ -209,6 +209,33 @@ final class Daemon: @unchecked Sendable {
 
     private var memoryLocked = false
 
+    /// The scheduling applied to the VRRP threads (nil: never changed).
+    private var appliedScheduling: ThreadScheduling?
+
+    /// Applies `vrrp_priority`, `vrrp_rt_priority` and `vrrp_cpu_affinity` to the VRRP threads
+    /// (`kad-vrrp`, `kad-vrrp-rx`) when they differ from what was applied; failures are logged.
+    func applyVRRPScheduling(_ configuration: DaemonConfiguration) {
+        let wanted = configuration.vrrpScheduling
+        guard wanted != (appliedScheduling ?? ThreadScheduling()) else { return }
+        var threads = [("kad-vrrp", vrrpExecutor.threadID)]
+        if let rx = transport.receiveThreadID { threads.append(("kad-vrrp-rx", rx)) }
+        var failed = false
+        for (name, tid) in threads where tid != 0 {
+            for problem in wanted.apply(toThread: tid) {
+                logger.error("vrrp_priority/vrrp_rt_priority/vrrp_cpu_affinity on \(name): \(problem)")
+                failed = true
+            }
+        }
+        appliedScheduling = wanted
+        if !failed {
+            var parts: [String] = []
+            parts.append(wanted.realtimePriority.map { "SCHED_RR priority \($0)" } ?? "normal policy")
+            if let n = wanted.niceness { parts.append("nice \(n)") }
+            if !wanted.cpus.isEmpty { parts.append("CPUs \(wanted.cpus.map(String.init).joined(separator: ","))") }
+            logger.info("VRRP threads scheduled: \(parts.joined(separator: ", "))")
+        }
+    }
+
     func start() async throws {
         logger.info("Starting kad \(Kad.configuration.version) with \(options.configFile): \(configuration.vrrp.routers.count) VRRP instance(s), \(configuration.lvs.virtualServers.count) virtual server(s)")
         lockMemoryIfWanted(configuration)
@@ -272,6 +299,7 @@ final class Daemon: @unchecked Sendable {
             }
         }
         try transport.startReceiving { runner.submit($0) }
+        applyVRRPScheduling(configuration)
         let log = logger
         reporter = try LinkStateReporter(log: { log.warning("\($0)") }, report: { [weak self] input in
             runner.submit(input)
@@ -691,6 +719,7 @@ final class Daemon: @unchecked Sendable {
         }
         let before = configuration
         configuration = next
+        applyVRRPScheduling(next)
         let finished = clock.now
         logger.info("Reload finished in \((finished - began).millisecondsText) (file read and translated in \((loaded - began).millisecondsText)): \(next.vrrp.routers.count) VRRP instance(s) (was \(before.vrrp.routers.count))")
     }

@@ -27,6 +27,9 @@ struct DaemonConfiguration: Sendable {
     /// `vrrp_no_swap` (unless `-C`) or `checker_no_swap` (unless `-P`): lock the process's
     /// memory (one process runs both).
     var lockMemory = false
+    /// `vrrp_priority`, `vrrp_rt_priority`, `vrrp_cpu_affinity`: how the VRRP threads
+    /// (`kad-vrrp`, `kad-vrrp-rx`) are scheduled (default: as the system schedules them).
+    var vrrpScheduling = ThreadScheduling()
 
     /// Why a file cannot be run: each line is a located diagnostic or a refusal naming the keyword.
     struct Refusal: Error, Sendable, CustomStringConvertible {
@@ -120,9 +123,44 @@ struct DaemonConfiguration: Sendable {
         let scheduling = model.globalDefs.scheduling
         let lockMemory = (scheduling["vrrp_no_swap"] != nil && !scope.checkersOnly)
             || (scheduling["checker_no_swap"] != nil && !scope.vrrpOnly)
+        var vrrpScheduling = ThreadScheduling()
+        if !scope.checkersOnly {
+            vrrpScheduling.niceness = scheduling["vrrp_priority"]?.first.flatMap { Int32($0) }
+            vrrpScheduling.realtimePriority = scheduling["vrrp_rt_priority"]?.first.flatMap { Int32($0) }
+            if let cpus = scheduling["vrrp_cpu_affinity"] {
+                switch Self.cpuList(cpus) {
+                case .success(let list): vrrpScheduling.cpus = list
+                case .failure(let word):
+                    return .failure(Refusal(exitStatus: 2, lines: ["vrrp_cpu_affinity: \(word) is not a CPU number or range (0, 2-3)",
+                                                                   "\(path): kad cannot run this configuration (1 problem above)"]))
+                }
+            }
+        }
         return .success(DaemonConfiguration(model: model, vrrp: vrrp, warnings: warnings, notify: notify,
                                             scriptTrackers: scriptTrackers, fileTrackers: fileTrackers, lvs: lvs,
-                                            lockMemory: lockMemory))
+                                            lockMemory: lockMemory, vrrpScheduling: vrrpScheduling))
+    }
+
+    /// CPU numbers and ranges (`0 2-3`) as keepalived's `*_cpu_affinity` takes them; the first
+    /// word that is neither, on failure.
+    static func cpuList(_ words: [String]) -> Result<[Int], StringError> {
+        var cpus: [Int] = []
+        for word in words.flatMap({ $0.split(separator: ",") }) {
+            let ends = word.split(separator: "-", omittingEmptySubsequences: false)
+            if ends.count == 1, let n = Int(ends[0]), n >= 0 {
+                cpus.append(n)
+            } else if ends.count == 2, let a = Int(ends[0]), let b = Int(ends[1]), 0 <= a, a <= b, b < 4096 {
+                cpus += Array(a...b)
+            } else {
+                return .failure(StringError(String(word)))
+            }
+        }
+        return .success(cpus)
+    }
+
+    struct StringError: Error, CustomStringConvertible {
+        var description: String
+        init(_ text: String) { description = text }
     }
 
     /// Every script the configuration runs.
@@ -145,6 +183,8 @@ struct DaemonConfiguration: Sendable {
         // Without CAP_IPC_LOCK, memory locked with MCL_FUTURE counts against RLIMIT_MEMLOCK,
         // and allocations beyond it would fail.
         if lockMemory { set.insert(.ipcLock) }
+        // Realtime priority and negative nice values need CAP_SYS_NICE, at start and at reloads.
+        if !vrrpScheduling.isDefault { set.insert(.sysNice) }
         return set
     }
 

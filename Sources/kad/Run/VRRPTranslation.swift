@@ -161,8 +161,9 @@ private struct Translator {
         // Process tuning: kad runs VRRP and the checkers as threads of one process, so
         // keepalived's per-process settings have no one place to go; only the memory lock
         // (vrrp_no_swap, checker_no_swap) is applied.
-        for name in g.scheduling.keys.sorted() where !name.hasSuffix("_no_swap") {
-            problem(nil, name, "not supported yet (kad runs VRRP and the checkers in one process; of the scheduling settings only vrrp_no_swap and checker_no_swap are applied)")
+        let applied: Set<String> = ["vrrp_no_swap", "checker_no_swap", "vrrp_priority", "vrrp_rt_priority", "vrrp_cpu_affinity"]
+        for name in g.scheduling.keys.sorted() where !applied.contains(name) {
+            problem(nil, name, "not supported yet (kad runs VRRP and the checkers in one process; of the scheduling settings it applies vrrp_no_swap, checker_no_swap, and vrrp_priority, vrrp_rt_priority and vrrp_cpu_affinity to its VRRP threads)")
         }
         if let p = g.maxAutoPriority, p > 0 { problem(nil, "max_auto_priority", "not supported yet (kad does not raise itself to realtime scheduling)") }
         for name in g.buffers.keys.sorted() {
