@@ -99,20 +99,13 @@ final class PollThread: Sendable {
     }
 
     let wake: CInt
-    /// The thread's kernel id, once it runs (0 before).
-    private let tid = Atomic<Int32>(0)
+    /// The thread's kernel id, recorded when it starts.
+    private let tid = ThreadKernelID()
 
     /// The thread's kernel id (`gettid(2)`), for settings applied by id (scheduling policy,
     /// nice value, CPU affinity); waits up to a second for the thread to have started (0 if
     /// it has not).
-    public var threadID: Int32 {
-        for _ in 0..<1000 {
-            let id = tid.load(ordering: .acquiring)
-            if id != 0 { return id }
-            usleep(1000)
-        }
-        return 0
-    }
+    public var threadID: Int32 { tid.value }
     let state = Mutex(State())
     let nextID = Atomic<UInt64>(1)
 
@@ -227,7 +220,7 @@ final class PollThread: Sendable {
     /// The thread's body: apply the queued changes, run due timers, poll, run the handlers of
     /// ready descriptors, repeat.
     func run() {
-        tid.store(cnl_gettid(), ordering: .releasing)
+        tid.record()
         var entries: [Entry] = []
         var fds: [pollfd] = []
         var changed = true

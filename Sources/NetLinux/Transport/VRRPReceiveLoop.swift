@@ -43,20 +43,13 @@ public final class VRRPReceiveLoop: Sendable {
     }
 
     let wake: CInt
-    /// The thread's kernel id, once it runs (0 before).
-    private let tid = Atomic<Int32>(0)
+    /// The thread's kernel id, recorded when it starts.
+    private let tid = ThreadKernelID()
 
     /// The thread's kernel id (`gettid(2)`), for settings applied by id (scheduling policy,
     /// nice value, CPU affinity); waits up to a second for the thread to have started (0 if
     /// it has not).
-    public var threadID: Int32 {
-        for _ in 0..<1000 {
-            let id = tid.load(ordering: .acquiring)
-            if id != 0 { return id }
-            usleep(1000)
-        }
-        return 0
-    }
+    public var threadID: Int32 { tid.value }
     let handler: Handler
     let state: Mutex<State>
 
@@ -134,7 +127,7 @@ public final class VRRPReceiveLoop: Sendable {
 
     /// The thread's body: poll, read each ready socket once, repeat.
     func run() {
-        tid.store(cnl_gettid(), ordering: .releasing)
+        tid.record()
         var generation = -1
         var sockets: [VRRPSocket] = []
         var fds: [pollfd] = []
