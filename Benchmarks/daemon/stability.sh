@@ -21,6 +21,8 @@
 #   DURATION=S (default 300)   INSTANCES=N (default 255, at most 255)   ADVERT_INT=S (default 0.01)
 #   IMPLS="kad keepalived"     SETTLE=S (default 10)
 #   QUICK=1                    smoke run: DURATION=15
+#   GLOBAL_DEFS="a;b"          lines for global_defs in both nodes' files (e.g. "vrrp_rt_priority 50")
+#   HOG=N                      N busy loops (sh) run during the window, competing for the CPUs
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -31,6 +33,10 @@ INSTANCES=${INSTANCES:-255}
 ADVERT_INT=${ADVERT_INT:-0.01}
 IMPLS=${IMPLS:-kad keepalived}
 SETTLE=${SETTLE:-10}
+HOG=${HOG:-0}
+globals=()
+IFS=';' read -ra global_lines <<<"${GLOBAL_DEFS:-}"
+for g in "${global_lines[@]}"; do [ -n "$g" ] && globals+=(--global "$g"); done
 [ "$INSTANCES" -le 255 ] || die "INSTANCES: at most 255 (one interface)"
 
 find_kad
@@ -50,8 +56,8 @@ run_one() {
     local limit=$((30 + INSTANCES / 5))
     flush_vips a 1
     flush_vips b 1
-    python3 "$PY" conf --instances "$INSTANCES" --per-interface 255 --state MASTER --priority 150 --version 3 --interval "$ADVERT_INT" >"$d/$tag-m.conf"
-    python3 "$PY" conf --instances "$INSTANCES" --per-interface 255 --state BACKUP --priority 100 --version 3 --interval "$ADVERT_INT" >"$d/$tag-b.conf"
+    python3 "$PY" conf --instances "$INSTANCES" --per-interface 255 --state MASTER --priority 150 --version 3 --interval "$ADVERT_INT" ${globals[@]+"${globals[@]}"} >"$d/$tag-m.conf"
+    python3 "$PY" conf --instances "$INSTANCES" --per-interface 255 --state BACKUP --priority 100 --version 3 --interval "$ADVERT_INT" ${globals[@]+"${globals[@]}"} >"$d/$tag-b.conf"
     local load_start; load_start=$(loadavg)
     start_daemon "$impl" a "$d/$tag-m.conf" "$tag-m"; local mpid=$started_pid
     wait_log "$d/$tag-m.log" "Entering MASTER STATE" "$INSTANCES" "$limit" || error="the master did not reach MASTER on all instances"
@@ -66,6 +72,8 @@ run_one() {
     start_capture br0 "$d/$tag.pcap" "(vrrp and src host $backup_ip) or (arp and ether src $backup_mac) or (vrrp and src host $master_ip and ip[21] = 1)"; local cap=$started_pid
     local m0 b0; m0=$(sample "$mpid"); b0=$(sample "$bpid")
     log "$impl: holding $INSTANCES instances at advert_int $ADVERT_INT for ${DURATION}s (load $(loadavg))"
+    local hogs=() h
+    for ((h = 0; h < HOG; h++)); do sh -c 'while :; do :; done' & hogs+=($!); done
     local waited=0
     while [ "$waited" -lt "$DURATION" ]; do
         sleep 1
@@ -76,6 +84,7 @@ run_one() {
         fi
     done
     local m1 b1; m1=$(sample "$mpid"); b1=$(sample "$bpid")
+    for h in ${hogs[@]+"${hogs[@]}"}; do kill "$h" 2>/dev/null || true; done
     stop_capture "$cap"
     local load_end; load_end=$(loadavg)
     stop_daemon "$bpid" 30
@@ -125,7 +134,7 @@ done
     echo "### Stability under fast adverts ($(basename "$0"))"
     echo
     machine_notes
-    echo "- from $started to $(date -u +%Y-%m-%dT%H:%M:%SZ); DURATION=$DURATION INSTANCES=$INSTANCES ADVERT_INT=$ADVERT_INT SETTLE=$SETTLE"
+    echo "- from $started to $(date -u +%Y-%m-%dT%H:%M:%SZ); DURATION=$DURATION INSTANCES=$INSTANCES ADVERT_INT=$ADVERT_INT SETTLE=$SETTLE HOG=$HOG GLOBAL_DEFS=\"${GLOBAL_DEFS:-}\""
     echo
     python3 "$PY" report-stability "$results"
     python3 - "$results" <<'PY'
