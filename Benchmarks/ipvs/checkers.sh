@@ -16,19 +16,13 @@
 # the two daemons is the result, not the absolute numbers.
 #
 # Usage: Benchmarks/ipvs/checkers.sh [OUTPUT.md]
-# Environment: KAD_BIN (default .build/release/kad), KEEPALIVED (default /usr/sbin/keepalived),
-#   IPVS_VM (default ../shared/tools/ipvs-vm), N="10000", CHECKS="tcp http",
-#   IMPLS="kad keepalived", REPS=1, WARMUP=20, DURATION=30, SMP=2, MEM=1G,
+# Environment (and lib.sh's: KAD_BIN, KEEPALIVED, IPVS_VM, IMPLS): N="10000", CHECKS="tcp http",
+#   REPS=1, WARMUP=20, DURATION=30, SMP=2, MEM=1G,
 #   KAD_ARGS (extra arguments for kad run, e.g. "--checker-threads 2")
 set -euo pipefail
-here=$(cd "$(dirname "$0")" && pwd)
-root=$(cd "$here/../.." && pwd)
-KAD_BIN=${KAD_BIN:-$root/.build/release/kad}
-KEEPALIVED=${KEEPALIVED:-/usr/sbin/keepalived}
-IPVS_VM=${IPVS_VM:-$root/../shared/tools/ipvs-vm}
+. "$(dirname "$0")/lib.sh"
 N=${N:-10000}
 CHECKS=${CHECKS:-tcp http}
-IMPLS=${IMPLS:-kad keepalived}
 KAD_ARGS=${KAD_ARGS:-}
 REPS=${REPS:-1}
 WARMUP=${WARMUP:-20}

@@ -10,15 +10,9 @@
 # daemons, not the absolute numbers.
 #
 # Usage: Benchmarks/ipvs/reload.sh
-# Environment: KAD_BIN (default .build/release/kad), KEEPALIVED (default /usr/sbin/keepalived),
-#   IPVS_VM (default ../shared/tools/ipvs-vm), IMPLS="kad keepalived", REPS=1, WAIT=25
+# Environment (and lib.sh's: KAD_BIN, KEEPALIVED, IPVS_VM, IMPLS): REPS=1, WAIT=25
 set -euo pipefail
-here=$(cd "$(dirname "$0")" && pwd)
-root=$(cd "$here/../.." && pwd)
-KAD_BIN=${KAD_BIN:-$root/.build/release/kad}
-KEEPALIVED=${KEEPALIVED:-/usr/sbin/keepalived}
-IPVS_VM=${IPVS_VM:-$root/../shared/tools/ipvs-vm}
-IMPLS=${IMPLS:-kad keepalived}
+. "$(dirname "$0")/lib.sh"
 REPS=${REPS:-1}
 WAIT=${WAIT:-25}
 

@@ -24,13 +24,12 @@ int cnl_sigrtmin(void) { return SIGRTMIN; }
 
 int cnl_gettid(void) { return (int)syscall(SYS_gettid); }
 
-int cnl_set_affinity(int tid, const unsigned char *mask, size_t bytes) {
+int cnl_set_affinity(int tid, const int *cpus, size_t count) {
     cpu_set_t set;
     CPU_ZERO(&set);
-    for (size_t cpu = 0; cpu < bytes * 8; cpu++) {
-        if (!(mask[cpu / 8] & (1u << (cpu % 8)))) continue;
-        if (cpu >= CPU_SETSIZE) { errno = EINVAL; return -1; }
-        CPU_SET(cpu, &set);
+    for (size_t i = 0; i < count; i++) {
+        if (cpus[i] < 0 || cpus[i] >= CPU_SETSIZE) { errno = EINVAL; return -1; }
+        CPU_SET(cpus[i], &set);
     }
     return sched_setaffinity(tid, sizeof(set), &set);
 }

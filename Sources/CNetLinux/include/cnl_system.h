@@ -14,10 +14,10 @@ int cnl_sigrtmin(void);
 /// gettid(2): the calling thread's kernel id.
 int cnl_gettid(void);
 
-/// sched_setaffinity(2) for thread `tid` (0: the calling one) with the CPUs whose bits are set
-/// in `mask` (`bytes` long, bit n of byte n / 8 is CPU n); -1 with errno on failure (EINVAL
-/// when the mask has a CPU beyond CPU_SETSIZE). Glibc's module hides it behind _GNU_SOURCE.
-int cnl_set_affinity(int tid, const unsigned char *mask, size_t bytes);
+/// sched_setaffinity(2) for thread `tid` (0: the calling one): the `count` CPUs in `cpus`; -1
+/// with errno on failure (EINVAL for a CPU below 0 or at CPU_SETSIZE or above). Glibc's module
+/// hides it behind _GNU_SOURCE.
+int cnl_set_affinity(int tid, const int *cpus, size_t count);
 
 /// prctl(PR_GET_SECUREBITS); -1 with errno on failure.
 int cnl_get_securebits(void);

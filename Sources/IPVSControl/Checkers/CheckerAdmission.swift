@@ -27,7 +27,7 @@ public final class CheckerAdmission: Sendable {
     public init(group: any EventLoopGroup, limit: Int = 256) {
         self.limit = max(1, limit)
         var gates: [ObjectIdentifier: Gate] = [:]
-        for loop in group.makeIterator() { gates[ObjectIdentifier(loop)] = Gate(limit: max(1, limit), loop: loop) }
+        for loop in group.makeIterator() { gates[ObjectIdentifier(loop)] = Gate(limit: self.limit, loop: loop) }
         self.gates = gates
     }
 

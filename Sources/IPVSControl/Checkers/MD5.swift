@@ -46,14 +46,9 @@ struct MD5Hasher: Sendable {
         for i in 0..<8 { tail.append(UInt8(truncatingIfNeeded: bits >> (8 * UInt64(i)))) }
         tail.withUnsafeBytes { last.update($0) }
         let (a, b, c, d) = last.state
-        var hex = ""
-        for word in [a, b, c, d] {
-            for i in 0..<4 {
-                let byte = UInt8(truncatingIfNeeded: word >> (8 * UInt32(i)))
-                hex += String(byte >> 4, radix: 16) + String(byte & 0xf, radix: 16)
-            }
-        }
-        return hex
+        // Little-endian words, as the RFC lays the digest out.
+        return [a, b, c, d].flatMap { word in (0..<4).map { UInt8(truncatingIfNeeded: word >> (8 * UInt32($0))) } }
+            .map { String($0, radix: 16).leftPadded(2) }.joined()
     }
 
     /// The MD5 of `bytes`, hex.

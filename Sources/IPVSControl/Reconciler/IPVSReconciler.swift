@@ -162,25 +162,17 @@ public struct IPVSReconciler<Kernel: IPVSKernelTable> {
 
     /// The desired services among `keys`, in the desired order.
     private func desired(_ keys: Set<IPVSService.Key>) -> IPVSDesiredState {
-        var subset = IPVSDesiredState()
-        if keys.count * 8 < desired.services.count {
-            // A few keys (a verdict): looked up, not found by a pass over every service.
-            let order = keys.compactMap { key in desired.position(of: key).map { ($0, key) } }.sorted { $0.0 < $1.0 }
-            for (_, key) in order { if let s = desired[key] { subset.set(s) } }
-        } else {
-            for s in desired.services where keys.contains(s.key) { subset.set(s) }
-        }
-        return subset
+        // Looked up, not found by a pass over every service (a verdict has one or two keys).
+        let positions = keys.compactMap { desired.position(of: $0) }.sorted()
+        return IPVSDesiredState(positions.map { desired.services[$0] })
     }
 
     /// Records what `table` (a fresh read) says of `key`.
     private mutating func learn(_ key: IPVSService.Key, from table: IPVSTable) {
-        if let entry = table[key], entry.destinations != nil {
-            known[key] = .some(entry)
-        } else if table[key] == nil {
-            known[key] = .some(nil)
-        } else {
-            known[key] = nil
+        switch table[key] {
+        case nil: known[key] = .some(nil)                        // absent
+        case let entry? where entry.destinations != nil: known[key] = .some(entry)
+        default: known[key] = nil                                // destinations not read
         }
     }
 

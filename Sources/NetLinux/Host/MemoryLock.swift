@@ -17,5 +17,4 @@ public enum MemoryLock {
     public static func lockAll() throws(NetLinuxError) {
         guard mlockall(MCL_CURRENT | MCL_FUTURE) == 0 else { throw NetLinuxError("mlockall", Errno(rawValue: errno)) }
     }
-
 }

@@ -44,19 +44,8 @@ public struct ThreadScheduling: Sendable, Hashable {
         if let n = niceness, setpriority(__priority_which_t(PRIO_PROCESS.rawValue), id_t(max(tid, 0)), n) != 0 {
             problems.append("nice \(n): \(String(cString: strerror(errno)))")
         }
-        if !cpus.isEmpty {
-            let limit = 4096
-            let usable = cpus.filter { $0 >= 0 && $0 < limit }
-            if usable.count != cpus.count {
-                problems.append("CPU numbers must be 0…\(limit - 1): \(cpus.filter { !usable.contains($0) })")
-            }
-            if let highest = usable.max() {
-                var mask = [UInt8](repeating: 0, count: highest / 8 + 1)
-                for cpu in usable { mask[cpu / 8] |= UInt8(1 << (cpu % 8)) }
-                if cnl_set_affinity(tid, mask, mask.count) != 0 {
-                    problems.append("CPUs \(usable.map(String.init).joined(separator: ",")): \(String(cString: strerror(errno)))")
-                }
-            }
+        if !cpus.isEmpty, cnl_set_affinity(tid, cpus.map { CInt(clamping: $0) }, cpus.count) != 0 {
+            problems.append("CPUs \(cpus.map(String.init).joined(separator: ",")): \(String(cString: strerror(errno)))")
         }
         return problems
     }

@@ -105,7 +105,7 @@ final class PollThread: Sendable {
     /// The thread's kernel id (`gettid(2)`), for settings applied by id (scheduling policy,
     /// nice value, CPU affinity); waits up to a second for the thread to have started (0 if
     /// it has not).
-    public var threadID: Int32 { tid.value }
+    var threadID: Int32 { tid.value }
     let state = Mutex(State())
     let nextID = Atomic<UInt64>(1)
 

@@ -27,9 +27,4 @@ public final class PollThreadExecutor: TaskExecutor, Sendable {
 
     /// The thread's kernel id (`gettid(2)`).
     public var threadID: Int32 { thread.threadID }
-
-    /// Runs `body` on the executor's thread (for settings that apply to the calling thread).
-    public func onThread(_ body: @escaping @Sendable () -> Void) {
-        thread.execute(body)
-    }
 }

@@ -113,13 +113,6 @@ struct DaemonConfiguration: Sendable {
         warnings += lvs.warnings
         problems += scripts.problems.map(\.description) + fileTrackers.problems.map(\.description)
         warnings += scripts.warnings
-        if !problems.isEmpty {
-            problems.append("\(path): kad cannot run this configuration (\(problems.count) problem\(problems.count == 1 ? "" : "s") above)")
-            return .failure(Refusal(exitStatus: 2, lines: problems))
-        }
-        if vrrp.routers.isEmpty && lvs.virtualServers.isEmpty {
-            warnings.append("\(path): no vrrp_instance\(scope.vrrpOnly ? "" : " and no virtual_server"): nothing to run until a reload adds one")
-        }
         let scheduling = model.globalDefs.scheduling
         let lockMemory = (scheduling["vrrp_no_swap"] != nil && !scope.checkersOnly)
             || (scheduling["checker_no_swap"] != nil && !scope.vrrpOnly)
@@ -127,23 +120,27 @@ struct DaemonConfiguration: Sendable {
         if !scope.checkersOnly {
             vrrpScheduling.niceness = scheduling["vrrp_priority"]?.first.flatMap { Int32($0) }
             vrrpScheduling.realtimePriority = scheduling["vrrp_rt_priority"]?.first.flatMap { Int32($0) }
-            if let cpus = scheduling["vrrp_cpu_affinity"] {
-                switch Self.cpuList(cpus) {
-                case .success(let list): vrrpScheduling.cpus = list
-                case .failure(let word):
-                    return .failure(Refusal(exitStatus: 2, lines: ["vrrp_cpu_affinity: \(word) is not a CPU number or range (0, 2-3)",
-                                                                   "\(path): kad cannot run this configuration (1 problem above)"]))
-                }
+            if let words = scheduling["vrrp_cpu_affinity"] {
+                let (cpus, bad) = Self.cpuList(words)
+                vrrpScheduling.cpus = cpus
+                if let bad { problems.append("vrrp_cpu_affinity: \(bad) is not a CPU number or range (0, 2-3)") }
             }
+        }
+        if !problems.isEmpty {
+            problems.append("\(path): kad cannot run this configuration (\(problems.count) problem\(problems.count == 1 ? "" : "s") above)")
+            return .failure(Refusal(exitStatus: 2, lines: problems))
+        }
+        if vrrp.routers.isEmpty && lvs.virtualServers.isEmpty {
+            warnings.append("\(path): no vrrp_instance\(scope.vrrpOnly ? "" : " and no virtual_server"): nothing to run until a reload adds one")
         }
         return .success(DaemonConfiguration(model: model, vrrp: vrrp, warnings: warnings, notify: notify,
                                             scriptTrackers: scriptTrackers, fileTrackers: fileTrackers, lvs: lvs,
                                             lockMemory: lockMemory, vrrpScheduling: vrrpScheduling))
     }
 
-    /// CPU numbers and ranges (`0 2-3`) as keepalived's `*_cpu_affinity` takes them; the first
-    /// word that is neither, on failure.
-    static func cpuList(_ words: [String]) -> Result<[Int], StringError> {
+    /// CPU numbers and ranges (`0 2-3`, `0,1`) as keepalived's `*_cpu_affinity` takes them,
+    /// and the first word that is neither (the list is then incomplete).
+    static func cpuList(_ words: [String]) -> (cpus: [Int], bad: Substring?) {
         var cpus: [Int] = []
         for word in words.flatMap({ $0.split(separator: ",") }) {
             let ends = word.split(separator: "-", omittingEmptySubsequences: false)
@@ -152,15 +149,10 @@ struct DaemonConfiguration: Sendable {
             } else if ends.count == 2, let a = Int(ends[0]), let b = Int(ends[1]), 0 <= a, a <= b, b < 4096 {
                 cpus += Array(a...b)
             } else {
-                return .failure(StringError(String(word)))
+                return (cpus, word)
             }
         }
-        return .success(cpus)
-    }
-
-    struct StringError: Error, CustomStringConvertible {
-        var description: String
-        init(_ text: String) { description = text }
+        return (cpus, nil)
     }
 
     /// Every script the configuration runs.

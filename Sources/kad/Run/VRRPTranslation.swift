@@ -158,9 +158,9 @@ private struct Translator {
         if config.netNamespace != nil { problem(nil, "net_namespace") }
         if !config.interfaceUpDownDelays.isEmpty { problem(nil, "interface_up_down_delays") }
         if !config.linkbeatInterfaces.isEmpty { problem(nil, "linkbeat_interfaces") }
-        // Process tuning: kad runs VRRP and the checkers as threads of one process, so
-        // keepalived's per-process settings have no one place to go; only the memory lock
-        // (vrrp_no_swap, checker_no_swap) is applied.
+        // Process tuning: kad runs VRRP and the checkers as threads of one process, so of
+        // keepalived's per-process settings it applies the memory lock and the VRRP threads'
+        // scheduling (DaemonConfiguration); the others are refused.
         let applied: Set<String> = ["vrrp_no_swap", "checker_no_swap", "vrrp_priority", "vrrp_rt_priority", "vrrp_cpu_affinity"]
         for name in g.scheduling.keys.sorted() where !applied.contains(name) {
             problem(nil, name, "not supported yet (kad runs VRRP and the checkers in one process; of the scheduling settings it applies vrrp_no_swap, checker_no_swap, and vrrp_priority, vrrp_rt_priority and vrrp_cpu_affinity to its VRRP threads)")
