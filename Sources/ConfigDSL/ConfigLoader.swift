@@ -62,6 +62,11 @@ public struct ConfigLoader: Sendable {
     /// The work runs on two threads: this one preprocesses and parses the file in pieces (cut at
     /// the ends of top-level blocks), a second one decodes them, so a large file uses two cores.
     public func load(path: String) -> LoadResult {
+        load(path: path, bytes: nil)
+    }
+
+    /// Loads the file at `path`; `bytes`, when given, are its contents as already read.
+    func load(path: String, bytes: [UInt8]?) -> LoadResult {
         var pp = Preprocessor(options: options.preprocessor)
         let pipe = Pipe<[ConfigNode]>()
         let box = DecoderBox(StreamingDecoder(context: DecodeContext(options: options.decode)))
@@ -80,7 +85,11 @@ public struct ConfigLoader: Sendable {
             parserDiagnostics += parser.diagnostics.all
             pipe.push(nodes)
         }
-        pp.run(path: path) { tokens, lineEnds in parse(tokens, lineEnds) }
+        if let bytes {
+            pp.run(path: path, bytes: bytes) { tokens, lineEnds in parse(tokens, lineEnds) }
+        } else {
+            pp.run(path: path) { tokens, lineEnds in parse(tokens, lineEnds) }
+        }
         let (tokens, lineEnds) = pp.takeTokens()
         parse(tokens, lineEnds)
         pipe.finish()

@@ -98,6 +98,9 @@ public struct Preprocessor {
     private var random: SplitMix64
     private var generated = 0
     private var stopped = false
+    /// Lines before the main file's first line (a block of a file read on its own, so its
+    /// locations are those of the whole file).
+    private var mainLineOffset = 0
 
     public init(options: PreprocessorOptions) {
         self.options = options
@@ -133,6 +136,24 @@ public struct Preprocessor {
         }
     }
 
+    /// Preprocesses `bytes`, the contents of the file at `path` as already read (so a caller that
+    /// keeps the text sees exactly what was parsed), handing tokens on as ``run(path:consume:)`` does.
+    mutating func run(path: String, bytes: [UInt8], consume: (_ tokens: [Token], _ lineEnds: [Int]) -> Void) {
+        withoutActuallyEscaping(consume) { consume in
+            self.consumer = consume
+            defer { self.consumer = nil }
+            processFile(bytes: bytes, path: path)
+        }
+    }
+
+    /// Preprocesses `bytes`, a piece of the file at `path` whose first line is line
+    /// `lineOffset + 1` of that file: locations are the file's own.
+    mutating func run(piece bytes: [UInt8], of path: String, lineOffset: Int) {
+        mainLineOffset = lineOffset
+        defer { mainLineOffset = 0 }
+        processFile(bytes: bytes, path: path)
+    }
+
     /// Hands over the tokens and line ends, leaving none behind.
     public mutating func takeTokens() -> (tokens: [Token], lineEnds: [Int]) {
         defer {
@@ -164,7 +185,7 @@ public struct Preprocessor {
         let fileID = SourceFiles.id(of: path)
         // About one token per 6 bytes in real configurations: reserve once instead of regrowing.
         if tokens.isEmpty { tokens.reserveCapacity(min(bytes.count / 6, consumer == nil ? Int.max : 2 * Self.chunkSize)) }
-        var lineNumber = 0
+        var lineNumber = includeStack.count == 1 ? mainLineOffset : 0
         var start = 0
         var badLines = 0
         let count = bytes.count

@@ -10,13 +10,14 @@ import Synchronization
 public enum LVSValidation {
     public static func validate(
         virtualServers: [VirtualServer], groups: [VirtualServerGroup], ssl: SSLConfig?,
-        trackFileNames: Set<String>, bfdNames: Set<String>, sourceMap: SourceMap, diagnostics: inout Diagnostics
+        trackFileNames: Set<String>, bfdNames: Set<String>, sourceMap: SourceMap, diagnostics: inout Diagnostics,
+        checkingGroups: Bool = true
     ) {
         var v = Checker(sourceMap: sourceMap, trackFileNames: trackFileNames, bfdNames: bfdNames)
         var groupsByName: [String: VirtualServerGroup] = [:]
         for g in groups where groupsByName[g.name] == nil { groupsByName[g.name] = g }
         v.groups = groupsByName
-        for g in groups { v.checkGroup(g) }
+        if checkingGroups { for g in groups { v.checkGroup(g) } }
         var seen: [String: Int] = [:]
         for (i, vs) in virtualServers.enumerated() {
             if let key = v.identity(of: vs) {
@@ -47,6 +48,19 @@ public enum LVSValidation {
             v.warning("unused-ssl", "the SSL block is only used by SSL_GET checkers, and there are none", "SSL")
         }
         diagnostics.append(contentsOf: v.diagnostics.all)
+    }
+
+    /// What makes two virtual servers the same one (keepalived refuses the second): address,
+    /// port and protocol, fwmark and family, or group and protocol. `nil` for none.
+    static func identity(of vs: VirtualServer) -> String? {
+        switch vs.address {
+        case .ip(let e):
+            return "ip \(e.address) \(e.port ?? 0) \(vs.serviceProtocol?.rawValue ?? "")"
+        case .fwmark(let m):
+            return "fwmark \(m) \(vs.ipFamily?.rawValue ?? "")"
+        case .group(let g):
+            return "group \(g) \(vs.serviceProtocol?.rawValue ?? "")"
+        }
     }
 
     /// The scripts that the LVS blocks run, with the path and keyword where each is written
@@ -109,16 +123,7 @@ public enum LVSValidation {
         }
 
         /// What makes two virtual servers the same IPVS service(s).
-        func identity(of vs: VirtualServer) -> String? {
-            switch vs.address {
-            case .ip(let e):
-                return "ip \(e.address) \(e.port ?? 0) \(vs.serviceProtocol?.rawValue ?? "")"
-            case .fwmark(let m):
-                return "fwmark \(m) \(vs.ipFamily?.rawValue ?? "")"
-            case .group(let g):
-                return "group \(g) \(vs.serviceProtocol?.rawValue ?? "")"
-            }
-        }
+        func identity(of vs: VirtualServer) -> String? { LVSValidation.identity(of: vs) }
 
         mutating func checkGroup(_ g: VirtualServerGroup) {
             let path = "virtual_server_group \(g.name)"

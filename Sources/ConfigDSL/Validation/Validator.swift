@@ -54,6 +54,25 @@ struct Validator {
         return diagnostics.all
     }
 
+    /// The checks of `virtualServers` read on their own (see ``ConfigLoader/load(path:previous:)``):
+    /// each block's own rules, its references into `config` (groups, track files, BFD), and its
+    /// scripts under `config`'s script security. What relates them to the rest of `config`
+    /// (duplicates, the SSL block) is left to the caller.
+    static func validate(virtualServers: [VirtualServer], in config: KeepalivedConfig, map: SourceMap,
+                         host: HostEnvironment) -> [Diagnostic] {
+        var lvs = Diagnostics()
+        LVSValidation.validate(
+            virtualServers: virtualServers, groups: config.virtualServerGroups, ssl: nil,
+            trackFileNames: Set(config.trackFiles.map(\.name)), bfdNames: Set(config.bfdInstances.map(\.name)),
+            sourceMap: map, diagnostics: &lvs, checkingGroups: false)
+        var alone = KeepalivedConfig()
+        alone.globalDefs.enableScriptSecurity = config.globalDefs.enableScriptSecurity
+        alone.virtualServers = virtualServers
+        var validator = Validator(config: alone, map: map, host: host)
+        validator.checkScripts()
+        return lvs.all + validator.diagnostics.all
+    }
+
     // MARK: helpers
 
     mutating func error(_ code: String, _ message: String, _ path: String, _ keyword: String? = nil, hint: String? = nil) {

@@ -1,0 +1,394 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A loaded file, kept so that loading it again (a daemon's reload) can read only the
+/// `virtual_server` blocks whose text changed. Take it from a ``ReloadResult`` and hand it back
+/// to ``ConfigLoader/load(path:previous:)``, with the same loader options.
+public struct ConfigSnapshot: Sendable {
+    let path: String
+    let bytes: [UInt8]
+    let pieces: [ConfigPieces.Piece]
+    /// Why the next load must read the whole file again, if it must.
+    let wholeOnly: String?
+    let config: KeepalivedConfig
+    let diagnostics: [Diagnostic]
+    let files: [String]
+}
+
+/// One run of changed `virtual_server` blocks: `old` indexes the previous configuration's
+/// `virtualServers`, `new` the new one's (either may be empty: blocks added or removed).
+public struct VirtualServerEdit: Sendable, Hashable {
+    public var old: Range<Int>
+    public var new: Range<Int>
+
+    public init(old: Range<Int>, new: Range<Int>) {
+        self.old = old
+        self.new = new
+    }
+}
+
+/// A load that may have read only part of the file (see ``ConfigLoader/load(path:previous:)``).
+public struct ReloadResult: Sendable {
+    /// What was read again.
+    public enum Changes: Sendable, Hashable {
+        /// The whole file, for the reason given (`first load`, `include`, a changed `global_defs`…).
+        case all(reason: String)
+        /// Only these `virtual_server` blocks, in order (none: the file is unchanged); every other
+        /// part of ``config`` is the previous one's.
+        case virtualServers([VirtualServerEdit])
+    }
+
+    public var config: KeepalivedConfig
+    /// Every diagnostic of the file, as a whole read would give them (those of the blocks not
+    /// read again carry over, moved with their lines).
+    public var diagnostics: [Diagnostic]
+    /// Every file read, the main one first.
+    public var files: [String]
+    public var changes: Changes
+    /// The previous snapshot for the next load.
+    public var snapshot: ConfigSnapshot
+
+    public var errors: [Diagnostic] { diagnostics.filter { $0.severity == .error } }
+    public var warnings: [Diagnostic] { diagnostics.filter { $0.severity == .warning } }
+    public var isValid: Bool { errors.isEmpty }
+}
+
+extension ConfigLoader {
+    /// Loads the file at `path`, reading only the `virtual_server` blocks whose text differs
+    /// from `previous` (a snapshot of an earlier load of the same file with the same options),
+    /// so a reload's cost follows the size of the change, not of the file.
+    ///
+    /// The file is cut into top-level blocks by their braces (outside quotes and comments). When
+    /// only `virtual_server` blocks were changed, added or removed, each such block is read on
+    /// its own, at its own lines, and checked on its own and against the rest (its identity must
+    /// stay unique; groups, track files and script security come from the rest). Everything else
+    /// reads the whole file, as ``load(path:)`` does: no previous snapshot, another file,
+    /// anything outside `virtual_server` blocks changed, `include`, `@` conditionals, `~SEQ`
+    /// lines or `$` parameters anywhere, an `SSL` block, a block read on its own that has any
+    /// diagnostic, or earlier diagnostics that the change could make stale (see the source).
+    /// Host facts (script files) are looked at again only for the blocks read again.
+    public func load(path: String, previous: ConfigSnapshot?) -> ReloadResult {
+        let bytes: [UInt8]
+        switch FileReader.readFile(path) {
+        case .failure:
+            return whole(path: path, bytes: nil, reason: "the file could not be read")
+        case .success(let b):
+            bytes = b
+        }
+        guard let previous else { return whole(path: path, bytes: bytes, reason: "first load") }
+        guard previous.path == path else { return whole(path: path, bytes: bytes, reason: "another file") }
+        if let why = previous.wholeOnly { return whole(path: path, bytes: bytes, reason: why) }
+        if ConfigPieces.equal(bytes[...], previous.bytes[...]) {
+            return ReloadResult(config: previous.config, diagnostics: previous.diagnostics, files: previous.files,
+                                changes: .virtualServers([]), snapshot: previous)
+        }
+        let scan = ConfigPieces.scan(bytes)
+        if let why = scan.wholeOnly { return whole(path: path, bytes: bytes, reason: why) }
+        switch incremental(path: path, bytes: bytes, pieces: scan.pieces, previous: previous) {
+        case .success(let result): return result
+        case .failure(let why): return whole(path: path, bytes: bytes, reason: why.reason)
+        }
+    }
+
+    private struct Fallback: Error { var reason: String }
+
+    /// Reads the whole file (`bytes`, as read; nil: let the preprocessor read and report).
+    private func whole(path: String, bytes: [UInt8]?, reason: String) -> ReloadResult {
+        let loaded = load(path: path, bytes: bytes)
+        var pieces: [ConfigPieces.Piece] = []
+        var wholeOnly: String? = nil
+        if let bytes {
+            let scan = ConfigPieces.scan(bytes)
+            pieces = scan.pieces
+            wholeOnly = scan.wholeOnly ?? Self.wholeOnly(config: loaded.config, pieces: pieces, diagnostics: loaded.diagnostics, path: path)
+        } else {
+            wholeOnly = "the file could not be read"
+        }
+        let snapshot = ConfigSnapshot(path: path, bytes: bytes ?? [], pieces: pieces, wholeOnly: wholeOnly,
+                                      config: loaded.config, diagnostics: loaded.diagnostics, files: loaded.files)
+        return ReloadResult(config: loaded.config, diagnostics: loaded.diagnostics, files: loaded.files,
+                            changes: .all(reason: reason), snapshot: snapshot)
+    }
+
+    /// Why a whole read's result cannot be the base of a partial one, if it cannot.
+    private static func wholeOnly(config: KeepalivedConfig, pieces: [ConfigPieces.Piece], diagnostics: [Diagnostic],
+                                  path: String) -> String? {
+        if pieces.lazy.filter({ $0.isVirtualServer }).count != config.virtualServers.count {
+            return "virtual_server blocks that are not one top-level block each"
+        }
+        if config.ssl != nil { return "an SSL block (its use depends on every virtual_server)" }
+        let file = SourceFiles.id(of: path)
+        if diagnostics.contains(where: { $0.location?.fileID != file }) { return "diagnostics not located in the file" }
+        return nil
+    }
+
+    private func incremental(path: String, bytes: [UInt8], pieces: [ConfigPieces.Piece],
+                             previous: ConfigSnapshot) -> Result<ReloadResult, Fallback> {
+        let old = previous.pieces
+        func same(_ i: Int, _ j: Int) -> Bool {
+            old[i].lineCount == pieces[j].lineCount
+                && ConfigPieces.equal(previous.bytes[old[i].bytes], bytes[pieces[j].bytes])
+        }
+        // Common head and tail, then the pieces between: pairwise when their counts agree (each
+        // differing pair an edit), else one edit of the whole middle.
+        var head = 0
+        while head < old.count, head < pieces.count, same(head, head) { head += 1 }
+        var tail = 0
+        while tail < old.count - head, tail < pieces.count - head, same(old.count - 1 - tail, pieces.count - 1 - tail) { tail += 1 }
+        var pieceEdits: [(old: Range<Int>, new: Range<Int>)] = []
+        let oldMiddle = head..<(old.count - tail)
+        let newMiddle = head..<(pieces.count - tail)
+        if oldMiddle.count == newMiddle.count {
+            for (i, j) in zip(oldMiddle, newMiddle) where !same(i, j) { pieceEdits.append((i..<i + 1, j..<j + 1)) }
+        } else {
+            pieceEdits.append((oldMiddle, newMiddle))
+        }
+        for e in pieceEdits {
+            guard e.old.allSatisfy({ old[$0].isVirtualServer }), e.new.allSatisfy({ pieces[$0].isVirtualServer }) else {
+                return .failure(Fallback(reason: "a change outside virtual_server blocks"))
+            }
+        }
+        // Line shifts: an edit that changes the number of lines moves everything after it.
+        var shifts: [(fromLine: Int, by: Int)] = []
+        for e in pieceEdits {
+            let oldLines = e.old.reduce(0) { $0 + old[$1].lineCount }
+            let newLines = e.new.reduce(0) { $0 + pieces[$1].lineCount }
+            if oldLines != newLines {
+                let after = e.old.isEmpty ? (e.old.lowerBound < old.count ? old[e.old.lowerBound].firstLine : Int.max)
+                                          : old[e.old.upperBound - 1].firstLine + old[e.old.upperBound - 1].lineCount
+                shifts.append((after, newLines - oldLines))
+            }
+        }
+        // The earlier diagnostics stay, unless they lie in a block read again (it is checked
+        // anew) or could name a moved place in their hint.
+        let file = SourceFiles.id(of: path)
+        let editedLines: [Range<Int>] = pieceEdits.compactMap { e in
+            guard let first = e.old.first, let last = e.old.last else { return nil }
+            return old[first].firstLine..<(old[last].firstLine + old[last].lineCount)
+        }
+        var carried: [Diagnostic] = []
+        for d in previous.diagnostics {
+            guard d.severity == .warning || d.category == .scriptSecurity else {
+                return .failure(Fallback(reason: "the previous load had errors"))
+            }
+            guard let l = d.location, l.fileID == file else { return .failure(Fallback(reason: "diagnostics not located in the file")) }
+            let line = l.line - 1
+            if editedLines.contains(where: { $0.contains(line) }) {
+                return .failure(Fallback(reason: "a diagnostic in a changed block"))
+            }
+            var moved = d
+            let delta = shifts.reduce(0) { $0 + (line >= $1.fromLine ? $1.by : 0) }
+            if delta != 0 {
+                moved.location = SourceLocation(fileID: file, line: l.line + delta, column: l.column)
+            }
+            if !shifts.isEmpty, let hint = d.hint, hint.contains("\(path):") {
+                return .failure(Fallback(reason: "a diagnostic whose hint names a place that moved"))
+            }
+            carried.append(moved)
+        }
+        // Read each new block on its own.
+        var vsIndex: [Int] = []
+        vsIndex.reserveCapacity(pieces.count + 1)
+        var count = 0
+        for p in pieces {
+            vsIndex.append(count)
+            if p.isVirtualServer { count += 1 }
+        }
+        vsIndex.append(count)
+        var oldIndex: [Int] = []
+        oldIndex.reserveCapacity(old.count + 1)
+        count = 0
+        for p in old {
+            oldIndex.append(count)
+            if p.isVirtualServer { count += 1 }
+        }
+        oldIndex.append(count)
+        var config = previous.config
+        var edits: [VirtualServerEdit] = []
+        var replacements: [(old: Range<Int>, servers: [VirtualServer])] = []
+        for e in pieceEdits {
+            var servers: [VirtualServer] = []
+            for j in e.new {
+                switch readAlone(pieces[j], of: bytes, path: path, context: previous.config) {
+                case .success(let vs): servers.append(vs)
+                case .failure(let f): return .failure(f)
+                }
+            }
+            let oldRange = oldIndex[e.old.lowerBound]..<oldIndex[e.old.upperBound]
+            edits.append(VirtualServerEdit(old: oldRange, new: vsIndex[e.new.lowerBound]..<vsIndex[e.new.upperBound]))
+            replacements.append((oldRange, servers))
+        }
+        for r in replacements.reversed() { config.virtualServers.replaceSubrange(r.old, with: r.servers) }
+        guard config.virtualServers.count == vsIndex[pieces.count] else {
+            return .failure(Fallback(reason: "virtual_server blocks that are not one top-level block each"))
+        }
+        // A changed block must not take another's identity.
+        var identities = Set<String>()
+        identities.reserveCapacity(config.virtualServers.count)
+        for vs in config.virtualServers {
+            if let id = LVSValidation.identity(of: vs), !identities.insert(id).inserted {
+                return .failure(Fallback(reason: "a virtual_server defined twice"))
+            }
+        }
+        let snapshot = ConfigSnapshot(path: path, bytes: bytes, pieces: pieces, wholeOnly: nil, config: config,
+                                      diagnostics: carried, files: previous.files)
+        return .success(ReloadResult(config: config, diagnostics: carried, files: previous.files,
+                                     changes: .virtualServers(edits), snapshot: snapshot))
+    }
+
+
+    /// One `virtual_server` block read, decoded and checked alone, at its place in the file.
+    private func readAlone(_ piece: ConfigPieces.Piece, of bytes: [UInt8], path: String,
+                           context rest: KeepalivedConfig) -> Result<VirtualServer, Fallback> {
+        var pp = Preprocessor(options: options.preprocessor)
+        pp.run(piece: Array(bytes[piece.bytes]), of: path, lineOffset: piece.firstLine)
+        var decoder = StreamingDecoder(context: DecodeContext(options: options.decode))
+        let (tokens, lineEnds) = pp.takeTokens()
+        decoder.consume(tokens, lineEnds)
+        guard pp.diagnostics.all.isEmpty, decoder.parserDiagnostics.isEmpty, decoder.context.diagnostics.all.isEmpty else {
+            return .failure(Fallback(reason: "a diagnostic in a changed virtual_server block"))
+        }
+        var config = decoder.config
+        guard config.virtualServers.count == 1 else {
+            return .failure(Fallback(reason: "a changed block that is not one virtual_server"))
+        }
+        let vs = config.virtualServers[0]
+        config.virtualServers = []
+        guard config == KeepalivedConfig() else {
+            return .failure(Fallback(reason: "a changed block that is not one virtual_server"))
+        }
+        let found = Validator.validate(virtualServers: [vs], in: rest, map: decoder.context.sourceMap, host: options.host)
+        guard found.isEmpty else { return .failure(Fallback(reason: "a diagnostic in a changed virtual_server block")) }
+        return .success(vs)
+    }
+}
+
+/// The top-level pieces of a configuration's text: each ends where a line closes the last open
+/// brace (outside quotes and comments, as the tokenizer sees them), and holds the blank and
+/// comment lines before its block.
+enum ConfigPieces {
+    struct Piece: Sendable, Hashable {
+        /// Its bytes in the file, the final newline included.
+        var bytes: Range<Int>
+        /// Lines of the file before it (its first line is `firstLine + 1`).
+        var firstLine: Int
+        var lineCount: Int
+        /// One `virtual_server` block, nothing else at the top level.
+        var isVirtualServer: Bool
+    }
+
+    struct Scan {
+        var pieces: [Piece]
+        /// Why the text cannot be read piece by piece, if it cannot.
+        var wholeOnly: String?
+    }
+
+    private static let virtualServer = Array("virtual_server".utf8)
+    private static let include = Array("include".utf8)
+
+    static func equal(_ a: ArraySlice<UInt8>, _ b: ArraySlice<UInt8>) -> Bool {
+        guard a.count == b.count else { return false }
+        return a.withUnsafeBufferPointer { pa in
+            b.withUnsafeBufferPointer { pb in
+                pa.count == 0 || memcmp(pa.baseAddress!, pb.baseAddress!, pa.count) == 0
+            }
+        }
+    }
+
+    static func scan(_ bytes: [UInt8]) -> Scan {
+        bytes.withUnsafeBufferPointer { scan($0) }
+    }
+
+    private static func scan(_ b: UnsafeBufferPointer<UInt8>) -> Scan {
+        var pieces: [Piece] = []
+        var depth = 0
+        var pieceStart = 0
+        var pieceLine = 0
+        var line = 0
+        // The piece so far: whether its first word is virtual_server, how many top-level blocks
+        // it opened, and whether anything follows the close of its block.
+        var firstWordSeen = false
+        var startsWithVirtualServer = false
+        var blocks = 0
+        var trailing = false
+        var start = 0
+        let n = b.count
+        func isBlank(_ c: UInt8) -> Bool { c == 0x20 || c == 0x09 || c == 0x0D }
+        while start < n {
+            var end = start
+            while end < n, b[end] != 0x0A { end += 1 }
+            line += 1
+            // The first word of the line.
+            var i = start
+            while i < end, isBlank(b[i]) { i += 1 }
+            if i < end {
+                let c = b[i]
+                if c == UInt8(ascii: "@") { return Scan(pieces: [], wholeOnly: "@ conditional lines") }
+                if c == UInt8(ascii: "~") { return Scan(pieces: [], wholeOnly: "~SEQ lines") }
+                if end - i >= include.count, include.indices.allSatisfy({ b[i + $0] == include[$0] }) {
+                    return Scan(pieces: [], wholeOnly: "include")
+                }
+            }
+            var inQuote = false
+            var closedHere = false
+            while i < end {
+                let c = b[i]
+                if c == 0x24 { return Scan(pieces: [], wholeOnly: "$ parameters") }
+                if c == 0x22 {
+                    // A quoted word at the top level counts as a word.
+                    if !inQuote, depth == 0 {
+                        if !firstWordSeen { firstWordSeen = true } else if blocks > 0 { trailing = true }
+                    }
+                    inQuote.toggle()
+                } else if !inQuote {
+                    if c == 0x5C, i + 1 < end, b[i + 1] == 0x23 || b[i + 1] == 0x21 {
+                        i += 2
+                        continue
+                    }
+                    if c == 0x23 || c == 0x21 { break }
+                    if c == 0x7B {
+                        if depth == 0 { blocks += 1 }
+                        depth += 1
+                    } else if c == 0x7D {
+                        depth -= 1
+                        if depth < 0 { return Scan(pieces: [], wholeOnly: "an unmatched '}'") }
+                        if depth == 0 { closedHere = true }
+                    } else if !isBlank(c) {
+                        if depth == 0 {
+                            if !firstWordSeen {
+                                firstWordSeen = true
+                                startsWithVirtualServer = end - i > virtualServer.count
+                                    && virtualServer.indices.allSatisfy({ b[i + $0] == virtualServer[$0] })
+                                    && isBlank(b[i + virtualServer.count])
+                            } else if blocks > 0 {
+                                trailing = true
+                            }
+                        }
+                    }
+                }
+                i += 1
+            }
+            if inQuote { return Scan(pieces: [], wholeOnly: "an unterminated quote") }
+            let next = min(end + 1, n)
+            if depth == 0, closedHere {
+                pieces.append(Piece(bytes: pieceStart..<next, firstLine: pieceLine, lineCount: line - pieceLine,
+                                    isVirtualServer: startsWithVirtualServer && blocks == 1 && !trailing))
+                pieceStart = next
+                pieceLine = line
+                firstWordSeen = false
+                startsWithVirtualServer = false
+                blocks = 0
+                trailing = false
+            }
+            start = end + 1
+        }
+        if depth != 0 { return Scan(pieces: [], wholeOnly: "an unclosed block") }
+        if pieceStart < n {
+            pieces.append(Piece(bytes: pieceStart..<n, firstLine: pieceLine, lineCount: line - pieceLine, isVirtualServer: false))
+        }
+        return Scan(pieces: pieces, wholeOnly: nil)
+    }
+}
