@@ -67,8 +67,10 @@ extension ConfigLoader {
     /// stay unique; groups, track files and script security come from the rest). Everything else
     /// reads the whole file, as ``load(path:)`` does: no previous snapshot, another file,
     /// anything outside `virtual_server` blocks changed, `include`, `@` conditionals, `~SEQ`
-    /// lines or `$` parameters anywhere, an `SSL` block, a block read on its own that has any
-    /// diagnostic, or earlier diagnostics that the change could make stale (see the source).
+    /// lines or `$` parameters anywhere, an `SSL` block, errors (in the previous load or in a
+    /// block read on its own), or diagnostics the change could make stale (a script reported in
+    /// a changed block, a hint naming a place that moved). A changed block's warnings replace
+    /// the ones it had.
     /// Host facts (script files) are looked at again only for the blocks read again.
     public func load(path: String, previous: ConfigSnapshot?) -> ReloadResult {
         let bytes: [UInt8]
@@ -177,7 +179,10 @@ extension ConfigLoader {
             guard let l = d.location, l.fileID == file else { return .failure(Fallback(reason: "diagnostics not located in the file")) }
             let line = l.line - 1
             if editedLines.contains(where: { $0.contains(line) }) {
-                return .failure(Fallback(reason: "a diagnostic in a changed block"))
+                // Read again below; but a script is reported where the file first names it,
+                // so with that place gone another block may now report it.
+                if Self.scriptCodes.contains(d.code) { return .failure(Fallback(reason: "a script diagnostic in a changed block")) }
+                continue
             }
             var moved = d
             let delta = shifts.reduce(0) { $0 + (line >= $1.fromLine ? $1.by : 0) }
@@ -207,13 +212,16 @@ extension ConfigLoader {
         }
         oldIndex.append(count)
         var config = previous.config
+        var fresh: [Diagnostic] = []
         var edits: [VirtualServerEdit] = []
         var replacements: [(old: Range<Int>, servers: [VirtualServer])] = []
         for e in pieceEdits {
             var servers: [VirtualServer] = []
             for j in e.new {
                 switch readAlone(pieces[j], of: bytes, path: path, context: previous.config) {
-                case .success(let vs): servers.append(vs)
+                case .success(let read):
+                    servers.append(read.server)
+                    fresh += read.diagnostics
                 case .failure(let f): return .failure(f)
                 }
             }
@@ -233,23 +241,34 @@ extension ConfigLoader {
                 return .failure(Fallback(reason: "a virtual_server defined twice"))
             }
         }
+        // In file order, as a whole read sorts them (the two lists hold different lines).
+        let diagnostics = fresh.isEmpty ? carried : (carried + fresh).enumerated().sorted { a, b in
+            let (la, lb) = (a.element.location!, b.element.location!)
+            return (la.line, la.column, a.offset) < (lb.line, lb.column, b.offset)
+        }.map(\.element)
         let snapshot = ConfigSnapshot(path: path, bytes: bytes, pieces: pieces, wholeOnly: nil, config: config,
-                                      diagnostics: carried, files: previous.files)
-        return .success(ReloadResult(config: config, diagnostics: carried, files: previous.files,
+                                      diagnostics: diagnostics, files: previous.files)
+        return .success(ReloadResult(config: config, diagnostics: diagnostics, files: previous.files,
                                      changes: .virtualServers(edits), snapshot: snapshot))
     }
 
 
-    /// One `virtual_server` block read, decoded and checked alone, at its place in the file.
+    /// Script checks report a program once, where the file first names it: a block read alone
+    /// cannot tell whether it is that place.
+    private static let scriptCodes: Set<String> = ["script-path", "script-missing", "script-not-executable", "script-security"]
+
+    /// One `virtual_server` block read, decoded and checked alone, at its place in the file, and
+    /// its warnings. Errors (and script findings) fail: a whole read reports them.
     private func readAlone(_ piece: ConfigPieces.Piece, of bytes: [UInt8], path: String,
-                           context rest: KeepalivedConfig) -> Result<VirtualServer, Fallback> {
+                           context rest: KeepalivedConfig) -> Result<(server: VirtualServer, diagnostics: [Diagnostic]), Fallback> {
         var pp = Preprocessor(options: options.preprocessor)
         pp.run(piece: Array(bytes[piece.bytes]), of: path, lineOffset: piece.firstLine)
         var decoder = StreamingDecoder(context: DecodeContext(options: options.decode))
         let (tokens, lineEnds) = pp.takeTokens()
         decoder.consume(tokens, lineEnds)
-        guard pp.diagnostics.all.isEmpty, decoder.parserDiagnostics.isEmpty, decoder.context.diagnostics.all.isEmpty else {
-            return .failure(Fallback(reason: "a diagnostic in a changed virtual_server block"))
+        var found = pp.diagnostics.all + decoder.parserDiagnostics + decoder.context.diagnostics.all
+        guard found.allSatisfy({ $0.severity == .warning }) else {
+            return .failure(Fallback(reason: "an error in a changed virtual_server block"))
         }
         var config = decoder.config
         guard config.virtualServers.count == 1 else {
@@ -260,9 +279,11 @@ extension ConfigLoader {
         guard config == KeepalivedConfig() else {
             return .failure(Fallback(reason: "a changed block that is not one virtual_server"))
         }
-        let found = Validator.validate(virtualServers: [vs], in: rest, map: decoder.context.sourceMap, host: options.host)
-        guard found.isEmpty else { return .failure(Fallback(reason: "a diagnostic in a changed virtual_server block")) }
-        return .success(vs)
+        found += Validator.validate(virtualServers: [vs], in: rest, map: decoder.context.sourceMap, host: options.host)
+        guard found.allSatisfy({ $0.severity == .warning && !Self.scriptCodes.contains($0.code) }) else {
+            return .failure(Fallback(reason: "an error in a changed virtual_server block"))
+        }
+        return .success((vs, found))
     }
 }
 

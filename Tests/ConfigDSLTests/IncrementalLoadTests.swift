@@ -98,15 +98,18 @@ import Testing
         #expect(c[1] == .virtualServers([VirtualServerEdit(old: 0..<1, new: 0..<1)]))
     }
 
-    @Test func aWarningInTheChangedBlockReadsTheWholeFile() {
+    /// A changed block's warnings replace the ones it had; those of the others stay.
+    @Test func warningsOfAChangedBlockAreItsOwn() {
         let a = Self.file([80, 81])
         let b = a.replacingOccurrences(of: "delay_loop 6\n    lb_algo wrr\n    lb_kind NAT\n    protocol TCP\n    real_server 198.51.100.1",
                                        with: "delay_loop 7\n    no_such_keyword 1\n    lb_algo wrr\n    lb_kind NAT\n    protocol TCP\n    real_server 198.51.100.1")
         #expect(a != b)
-        let c = Self.reload([a, b, a])
-        guard case .all = c[1] else { Issue.record("a block with a warning was read alone: \(c[1])"); return }
-        // Back again: the warning was in the block that changed, so again the whole file.
-        guard case .all = c[2] else { Issue.record("\(c[2])"); return }
+        let c = Self.reload([a, b, a, a.replacingOccurrences(of: "lb_kind NAT\n", with: "")])
+        // Both blocks gain (then lose, then swap for another) a warning; each is read alone.
+        let both = ReloadResult.Changes.virtualServers([VirtualServerEdit(old: 0..<1, new: 0..<1), VirtualServerEdit(old: 1..<2, new: 1..<2)])
+        #expect(c[1] == both)
+        #expect(c[2] == both)
+        #expect(c[3] == .virtualServers([VirtualServerEdit(old: 0..<1, new: 0..<1), VirtualServerEdit(old: 1..<2, new: 1..<2)]))
     }
 
     @Test func changesOutsideVirtualServersReadTheWholeFile() {

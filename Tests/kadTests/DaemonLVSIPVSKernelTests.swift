@@ -365,7 +365,7 @@ extension HostAccessSuites {
             // Unchanged: the same checker, its count went on. Changed weight: a new checker, counted from 0.
             #expect((after["192.0.2.1:18081"] ?? 0) >= (before["192.0.2.1:18081"] ?? .max), "before \(before), after \(after)")
             #expect((after["192.0.2.1:18082"] ?? .max) < (before["192.0.2.1:18082"] ?? 0), "before \(before), after \(after)")
-            #expect(kad.output.contains(" ms: 1 virtual server(s) (was 1), 1 real server(s) kept their checker state"),
+            #expect(kad.output.contains(" ms: 1 virtual server(s) (was 1), 1 read again, 1 of their real server(s) kept their checker state"),
                     "log:\n\(kad.output)")
             #expect(try Self.table() == ["192.0.2.1:18081": 2, "192.0.2.1:18082": 3])
             // Exactly two table changes between the reload's start and end.
@@ -380,6 +380,65 @@ extension HostAccessSuites {
             // It stays up: no warmup brings it down, and no further change shows later.
             usleep(1_500_000)
             #expect(try Self.table() == ["192.0.2.1:18081": 2, "192.0.2.1:18082": 3])
+            #expect(kad.stop() == 0, "log:\n\(kad.output)")
+        }
+
+        /// Every TCP service of the table: "address:port" → its destinations' weights.
+        static func wholeTable() throws -> [String: [String: Int]] {
+            var out: [String: [String: Int]] = [:]
+            var current: String?
+            for line in try Shell.capture(["ipvsadm", "-Ln"]).output.split(separator: "\n") {
+                let w = line.split(separator: " ")
+                if w.first == "TCP", w.count >= 2 {
+                    current = String(w[1])
+                    out[String(w[1])] = [:]
+                } else if w.first == "->", w.count >= 4, let weight = Int(w[3]), let current {
+                    out[current]?[String(w[1])] = weight
+                }
+            }
+            return out
+        }
+
+        @Test("SIGHUP that changes, adds and removes virtual_server blocks reads only those again, and the table is the new file's")
+        func partialReloadOfVirtualServers() async throws {
+            guard let scratch = try Self.prepare() else { return }
+            defer { scratch.remove() }
+            let dir = scratch.path
+            func config(_ ports: [Int], weights: [Int: Int] = [:]) -> String {
+                ports.map { port in
+                    "virtual_server 192.0.2.10 \(port) {\n    lb_algo wrr\n    protocol TCP\n"
+                        + "    real_server 192.0.2.1 9001 {\n        weight \(weights[port] ?? 1)\n    }\n"
+                        + "    real_server 192.0.2.1 9002 {\n        weight 2\n    }\n}\n"
+                }.joined()
+            }
+            func expected(_ ports: [Int], weights: [Int: Int] = [:]) -> [String: [String: Int]] {
+                Dictionary(uniqueKeysWithValues: ports.map { ("192.0.2.10:\($0)", ["192.0.2.1:9001": weights[$0] ?? 1, "192.0.2.1:9002": 2]) })
+            }
+            let first = Array(1000..<1030)
+            try config(first).write(toFile: "\(dir)/kad.conf", atomically: true, encoding: .utf8)
+            let kad = try Daemon([], directory: dir, tag: "p")
+            defer { if kad.process.isRunning { kill(kad.process.processIdentifier, SIGKILL) } }
+            let started = try Self.wait(.seconds(15)) { try Self.wholeTable() == expected(first) }
+            #expect(started != nil, "log:\n\(kad.output)")
+
+            // One block changed, one removed, one added between others.
+            var second = first.filter { $0 != 1003 }
+            second.insert(2000, at: 15)
+            try config(second, weights: [1010: 7]).write(toFile: "\(dir)/kad.conf", atomically: true, encoding: .utf8)
+            kill(kad.process.processIdentifier, SIGHUP)
+            let reloaded = Self.wait(.seconds(10)) { kad.output.contains("Reload finished") }
+            #expect(reloaded != nil, "log:\n\(kad.output)")
+            #expect(kad.output.contains("virtual_server block(s) read again)"), "log:\n\(kad.output)")
+            #expect(!kad.output.contains("the whole file read: a change"), "log:\n\(kad.output)")
+            #expect(try Self.wholeTable() == expected(second, weights: [1010: 7]), "log:\n\(kad.output)")
+
+            // Then a change elsewhere in the file: the whole file is read, the table follows.
+            try ("global_defs {\n    router_id lb1\n}\n" + config(second)).write(toFile: "\(dir)/kad.conf", atomically: true, encoding: .utf8)
+            kill(kad.process.processIdentifier, SIGHUP)
+            let again = Self.wait(.seconds(10)) { kad.output.components(separatedBy: "Reload finished").count == 3 }
+            #expect(again != nil, "log:\n\(kad.output)")
+            #expect(kad.output.contains("the whole file read: a change outside virtual_server blocks"), "log:\n\(kad.output)")
+            #expect(try Self.wholeTable() == expected(second), "log:\n\(kad.output)")
             #expect(kad.stop() == 0, "log:\n\(kad.output)")
         }
     }

@@ -625,7 +625,8 @@ final class Daemon: @unchecked Sendable {
         let began = clock.now
         let resolver = PrimaryAddressResolver(routeNetlink: routeNetlink)
         let next: DaemonConfiguration
-        switch DaemonConfiguration.load(path: options.configFile, scope: options.scope, primaryAddress: resolver.resolve) {
+        switch DaemonConfiguration.load(path: options.configFile, scope: options.scope, primaryAddress: resolver.resolve,
+                                        previous: configuration) {
         case .failure(let refusal):
             for line in refusal.lines { logger.error("\(line)") }
             logger.error("Reload refused: the running configuration stays in force")
@@ -707,7 +708,7 @@ final class Daemon: @unchecked Sendable {
         }
         updatePingGroupRange(next.lvs.hasPingCheck)
         if let lvs = lvsBox.withLock({ $0 }) {
-            await lvs.reload(next.lvs)
+            await lvs.reload(next.lvs, edits: next.lvsEdits)
         } else if next.lvs.needsIPVS {
             do {
                 let lvs = try openLVS(logger: logger)
@@ -721,7 +722,11 @@ final class Daemon: @unchecked Sendable {
         configuration = next
         applyVRRPScheduling(next)
         let finished = clock.now
-        logger.info("Reload finished in \((finished - began).millisecondsText) (file read and translated in \((loaded - began).millisecondsText)): \(next.vrrp.routers.count) VRRP instance(s) (was \(before.vrrp.routers.count))")
+        let read = switch next.changes {
+        case .all(let reason): "the whole file read: \(reason)"
+        case .virtualServers(let edits): "\(edits.reduce(0) { $0 + $1.new.count }) virtual_server block(s) read again"
+        }
+        logger.info("Reload finished in \((finished - began).millisecondsText) (file read and translated in \((loaded - began).millisecondsText), \(read)): \(next.vrrp.routers.count) VRRP instance(s) (was \(before.vrrp.routers.count))")
     }
 
     // MARK: - Dumps

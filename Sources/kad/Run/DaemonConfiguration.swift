@@ -30,6 +30,13 @@ struct DaemonConfiguration: Sendable {
     /// `vrrp_priority`, `vrrp_rt_priority`, `vrrp_cpu_affinity`: how the VRRP threads
     /// (`kad-vrrp`, `kad-vrrp-rx`) are scheduled (default: as the system schedules them).
     var vrrpScheduling = ThreadScheduling()
+    /// The file as read, for the next reload to read only what changed.
+    var snapshot: ConfigSnapshot?
+    /// What this load read: the whole file, or only some `virtual_server` blocks.
+    var changes = ReloadResult.Changes.all(reason: "first load")
+    /// The virtual servers translated again, when only some were (`lvs` otherwise carries the
+    /// previous configuration's plans): a reload then compares only those.
+    var lvsEdits: [VirtualServerEdit]?
 
     /// Why a file cannot be run: each line is a located diagnostic or a refusal naming the keyword.
     struct Refusal: Error, Sendable, CustomStringConvertible {
@@ -50,14 +57,17 @@ struct DaemonConfiguration: Sendable {
 
     /// Reads, validates and translates the file at `path`.
     /// - Parameter primaryAddress: an interface's primary IPv4 / link-local IPv6 address.
-    static func load(path: String, scope: Scope,
-                     primaryAddress: VRRPTranslation.Resolver) -> Result<DaemonConfiguration, Refusal> {
+    /// - Parameter previous: the configuration running (a reload): only the `virtual_server`
+    ///   blocks whose text changed are read and translated again, when that gives the same
+    ///   result as reading the whole file (see `ConfigLoader.load(path:previous:)`).
+    static func load(path: String, scope: Scope, primaryAddress: VRRPTranslation.Resolver,
+                     previous: DaemonConfiguration? = nil) -> Result<DaemonConfiguration, Refusal> {
         var options = ConfigLoader.Options()
         if let id = scope.configID { options.preprocessor = PreprocessorOptions(configID: id) }
         // Unknown keywords are warnings, as keepalived treats them; interfaces are looked at
         // when the instance starts (a missing one is a FAULT, not a refusal).
         options.host = HostEnvironment(interfaceExists: nil, inspectScriptFiles: false)
-        let loaded = ConfigLoader(options: options).load(path: path)
+        let loaded = ConfigLoader(options: options).load(path: path, previous: previous?.snapshot)
         // Script security is keepalived -t's exit 6, but the daemon runs such a file (scripts
         // as root, with a warning); the script preparation below applies the real policy.
         let security = loaded.errors.filter { $0.code == "script-security" }
@@ -103,14 +113,25 @@ struct DaemonConfiguration: Sendable {
         let notify = NotifyPlan(config: vrrpModel, scripts: &scripts)
         let scriptTrackers = ScriptTrackerPlan(config: vrrpModel, scripts: &scripts)
         let fileTrackers = FileTrackerPlan(config: vrrpModel)
-        var lvs = scope.vrrpOnly ? LVSTranslation.translateSyncDaemon(model) : LVSTranslation.translate(model, scripts: &scripts)
+        var lvsEdits: [VirtualServerEdit]? = nil
+        var lvs: LVSTranslation.Result
+        if scope.vrrpOnly {
+            lvs = LVSTranslation.translateSyncDaemon(model)
+        } else if case .virtualServers(let edits) = loaded.changes, let previous,
+                  let partial = LVSTranslation.translate(model, edits: edits, previous: previous.lvs,
+                                                         previousCount: previous.model.virtualServers.count, scripts: &scripts) {
+            lvs = partial
+            lvsEdits = edits
+        } else {
+            lvs = LVSTranslation.translate(model, scripts: &scripts)
+        }
         // lvs_sync_daemon belongs to the VRRP side (it follows an instance): not run with -C.
         if scope.checkersOnly, lvs.syncDaemon != nil {
             lvs.syncDaemon = nil
             warnings.append("lvs_sync_daemon is ignored: -C/--check runs only the checkers (the sync daemon follows a VRRP instance)")
         }
         problems += lvs.problems.map(\.description)
-        warnings += lvs.warnings
+        warnings += lvs.allWarnings
         problems += scripts.problems.map(\.description) + fileTrackers.problems.map(\.description)
         warnings += scripts.warnings
         let scheduling = model.globalDefs.scheduling
@@ -133,9 +154,14 @@ struct DaemonConfiguration: Sendable {
         if vrrp.routers.isEmpty && lvs.virtualServers.isEmpty {
             warnings.append("\(path): no vrrp_instance\(scope.vrrpOnly ? "" : " and no virtual_server"): nothing to run until a reload adds one")
         }
+        // The blocks not translated again keep their warnings, which may repeat ones given
+        // now (a script's): each is logged once.
+        var logged = Set<String>()
+        warnings = warnings.filter { logged.insert($0).inserted }
         return .success(DaemonConfiguration(model: model, vrrp: vrrp, warnings: warnings, notify: notify,
                                             scriptTrackers: scriptTrackers, fileTrackers: fileTrackers, lvs: lvs,
-                                            lockMemory: lockMemory, vrrpScheduling: vrrpScheduling))
+                                            lockMemory: lockMemory, vrrpScheduling: vrrpScheduling,
+                                            snapshot: loaded.snapshot, changes: loaded.changes, lvsEdits: lvsEdits))
     }
 
     /// CPU numbers and ranges (`0 2-3`, `0,1`) as keepalived's `*_cpu_affinity` takes them,

@@ -1,4 +1,5 @@
 import FoundationEssentials
+import ConfigDSL
 import IPVSControl
 import Logging
 import NIOCore
@@ -432,7 +433,10 @@ actor LVSController {
 
     // MARK: - Reload
 
-    func reload(_ plan: LVSTranslation.Result) {
+    /// Runs `plan` in place of the running one. With `edits` (the virtual servers that differ
+    /// from the running plan: `old` ranges of the running list, `new` ranges of `plan`'s), only
+    /// those are compared and applied, so the cost follows the size of the change.
+    func reload(_ plan: LVSTranslation.Result, edits: [VirtualServerEdit]? = nil) {
         guard !stopped else { return }
         let clock = ContinuousClock()
         let began = clock.now
@@ -440,34 +444,20 @@ actor LVSController {
         applyTimeouts(plan.timeouts)
         syncPlan = plan.syncDaemon
         applySyncDaemon()
+        let before = servers.count
+        if let edits, Self.applies(edits, from: servers.count, to: plan.virtualServers.count) {
+            let kept = reload(plan, edits: edits)
+            logger.info("IPVS: reload finished in \((clock.now - began).millisecondsText): \(servers.count) virtual server(s) (was \(before)), \(edits.reduce(0) { $0 + $1.new.count }) read again, \(kept) of their real server(s) kept their checker state")
+            return
+        }
         var next: [Server] = []
         var kept: Set<ObjectIdentifier> = []
         var oldByID: [String: Server] = [:]
         for s in servers where oldByID[s.plan.id] == nil { oldByID[s.plan.id] = s }
-        for p in plan.virtualServers {
-            let old = oldByID[p.id]
-            var state = IPVSVirtualServerPolicy.State(hasQuorum: old?.state.hasQuorum ?? p.initialState.hasQuorum)
-            var checkers: [IPVSDestinationKey: Checkers] = [:]
-            var causes: [IPVSDestinationKey: String] = [:]
-            for rs in p.realServers {
-                if let o = old, let c = o.checkers[rs.key], c.checkers == rs.checkers, c.weight == rs.destination.weight,
-                   let status = o.state.realServers[rs.key] {
-                    checkers[rs.key] = c
-                    kept.insert(ObjectIdentifier(c))
-                    state.realServers[rs.key] = status
-                    causes[rs.key] = o.causes[rs.key]
-                } else {
-                    state.realServers[rs.key] = .init(up: rs.startsUp, weight: rs.destination.weight)
-                }
-            }
-            let transition = p.policy.reevaluate(&state)
-            next.append(Server(plan: p, state: state, checkers: checkers, causes: causes))
-            if old != nil { quorumChanged(transition, plan: p, state: state) }
-        }
+        for p in plan.virtualServers { next.append(carryOver(to: p, from: oldByID[p.id], kept: &kept)) }
         for s in servers {
             for (_, c) in s.checkers where !kept.contains(ObjectIdentifier(c)) { c.stop() }
         }
-        let before = servers.count
         replaceServers(next)
         // Only the services whose wanted state changed are read and reconciled, so a reload's
         // cost follows the number of changes, not the size of the table (the periodic repair
@@ -483,6 +473,93 @@ actor LVSController {
         for i in servers.indices { startCheckers(server: i) }
         applySuspension()
         logger.info("IPVS: reload finished in \((clock.now - began).millisecondsText): \(servers.count) virtual server(s) (was \(before)), \(kept.count) real server(s) kept their checker state")
+    }
+
+    /// Whether `edits` turn a list of `from` virtual servers into one of `to`.
+    static func applies(_ edits: [VirtualServerEdit], from: Int, to: Int) -> Bool {
+        var previousEnd = 0
+        var delta = 0
+        for e in edits {
+            guard e.old.lowerBound >= previousEnd, e.old.upperBound <= from, e.new.lowerBound == e.old.lowerBound + delta
+            else { return false }
+            previousEnd = e.old.upperBound
+            delta += e.new.count - e.old.count
+        }
+        return from + delta == to
+    }
+
+    /// A virtual server of the new plan, with the state of the running one of the same id
+    /// (`old`): a real server whose checkers and weight are unchanged keeps its checkers, state
+    /// and last cause (recorded in `kept`); the quorum carries over.
+    private func carryOver(to p: LVSTranslation.VirtualServerPlan, from old: Server?, kept: inout Set<ObjectIdentifier>) -> Server {
+        var state = IPVSVirtualServerPolicy.State(hasQuorum: old?.state.hasQuorum ?? p.initialState.hasQuorum)
+        var checkers: [IPVSDestinationKey: Checkers] = [:]
+        var causes: [IPVSDestinationKey: String] = [:]
+        for rs in p.realServers {
+            if let o = old, let c = o.checkers[rs.key], c.checkers == rs.checkers, c.weight == rs.destination.weight,
+               let status = o.state.realServers[rs.key] {
+                checkers[rs.key] = c
+                kept.insert(ObjectIdentifier(c))
+                state.realServers[rs.key] = status
+                causes[rs.key] = o.causes[rs.key]
+            } else {
+                state.realServers[rs.key] = .init(up: rs.startsUp, weight: rs.destination.weight)
+            }
+        }
+        let transition = p.policy.reevaluate(&state)
+        if old != nil { quorumChanged(transition, plan: p, state: state) }
+        return Server(plan: p, state: state, checkers: checkers, causes: causes)
+    }
+
+    /// The partial reload: only the virtual servers in `edits` are replaced, their services
+    /// alone changed in the wanted table and reconciled. Returns how many real servers kept
+    /// their checker state.
+    private func reload(_ plan: LVSTranslation.Result, edits: [VirtualServerEdit]) -> Int {
+        // A virtual server that moved (removed in one edit, added in another) keeps its state.
+        var oldByID: [String: Server] = [:]
+        var removedKeys: [IPVSService.Key] = []
+        for e in edits {
+            for s in servers[e.old] {
+                if oldByID[s.plan.id] == nil { oldByID[s.plan.id] = s }
+                removedKeys += s.plan.serviceKeys
+            }
+        }
+        var kept: Set<ObjectIdentifier> = []
+        var added: [(range: Range<Int>, servers: [Server])] = []
+        for e in edits {
+            added.append((e.old, plan.virtualServers[e.new].map { carryOver(to: $0, from: oldByID[$0.id], kept: &kept) }))
+        }
+        for s in oldByID.values {
+            for (_, c) in s.checkers where !kept.contains(ObjectIdentifier(c)) { c.stop() }
+        }
+        // The wanted table: the removed services out, the added in; only the services whose
+        // wanted state differs are read and reconciled.
+        var previous: [IPVSService.Key: IPVSDesiredService] = [:]
+        for key in removedKeys where previous[key] == nil {
+            previous[key] = reconciler.desired.remove(key)
+        }
+        var next = servers
+        servers = []
+        for a in added.reversed() { next.replaceSubrange(a.range, with: a.servers) }
+        replaceServers(next)
+        var changed: [IPVSService.Key] = []
+        var seen: Set<IPVSService.Key> = []
+        for e in edits {
+            for i in e.new {
+                let s = servers[i]
+                let destinations = s.plan.policy.destinations(s.state)
+                for service in s.plan.services {
+                    let wanted = IPVSDesiredService(service, destinations: destinations)
+                    reconciler.desired.set(wanted)
+                    if seen.insert(service.key).inserted, previous[service.key] != wanted { changed.append(service.key) }
+                }
+            }
+        }
+        for key in removedKeys where seen.insert(key).inserted { changed.append(key) }
+        if !changed.isEmpty { report(try? reconciler.reconcile(changed), reading: changed) }
+        for e in edits { for i in e.new { startCheckers(server: i) } }
+        applySuspension()
+        return kept.count
     }
 
     // MARK: - Stop

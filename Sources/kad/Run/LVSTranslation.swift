@@ -134,7 +134,13 @@ enum LVSTranslation {
         /// `lvs_sync_daemon`.
         var syncDaemon: SyncDaemonPlan?
         var problems: [VRRPTranslation.Problem] = []
+        /// Warnings about the global settings.
         var warnings: [String] = []
+        /// Warnings about each virtual server (its scripts' too), parallel to `virtualServers`,
+        /// so a reload that translates only some of them keeps the others'.
+        var virtualServerWarnings: [[String]] = []
+        /// Every warning.
+        var allWarnings: [String] { warnings + virtualServerWarnings.joined() }
         /// `lvs_flush`: flush the table at start.
         var flushAtStart = false
         var stopMode = StopMode.removeOwned
@@ -172,6 +178,41 @@ enum LVSTranslation {
         return t.result
     }
 
+    /// Translates only the virtual servers that `edits` name (`new` ranges of
+    /// `config.virtualServers`), taking every other one from `previous`, the translation of the
+    /// configuration the edits start from (their `old` ranges). The global settings are
+    /// translated again. Nil when the result would need a whole translation to be right (a
+    /// virtual server defined twice, or `previous` not one plan per virtual server).
+    static func translate(_ config: KeepalivedConfig, edits: [VirtualServerEdit], previous: Result,
+                          previousCount: Int, scripts: inout ScriptPreparer) -> Result? {
+        guard previous.virtualServers.count == previousCount, previous.virtualServerWarnings.count == previousCount,
+              edits.allSatisfy({ $0.old.upperBound <= previousCount && $0.new.upperBound <= config.virtualServers.count })
+        else { return nil }
+        var t = LVSTranslator(config: config)
+        t.globals()
+        var plans = previous.virtualServers
+        var warnings = previous.virtualServerWarnings
+        for e in edits.reversed() {
+            var added: [LVSTranslation.VirtualServerPlan] = []
+            var addedWarnings: [[String]] = []
+            for i in e.new {
+                let (plan, w) = t.one(config.virtualServers[i], &scripts)
+                guard let plan else { continue }
+                added.append(plan)
+                addedWarnings.append(w)
+            }
+            plans.replaceSubrange(e.old, with: added)
+            warnings.replaceSubrange(e.old, with: addedWarnings)
+        }
+        guard t.result.problems.isEmpty else { return t.result }
+        var ids = Set<String>()
+        ids.reserveCapacity(plans.count)
+        for p in plans where !ids.insert(p.id).inserted { return nil }
+        t.result.virtualServers = plans
+        t.result.virtualServerWarnings = warnings
+        return t.result
+    }
+
     /// The global `lvs_sync_daemon` alone: with `-P` (VRRP only) the virtual servers are not
     /// translated, but the sync daemon belongs to the VRRP side (keepalived's VRRP process runs it).
     static func translateSyncDaemon(_ config: KeepalivedConfig) -> Result {
@@ -196,6 +237,33 @@ private struct LVSTranslator {
     }
 
     mutating func run(_ scripts: inout ScriptPreparer) {
+        globals()
+        var seen: Set<String> = []
+        for vs in config.virtualServers {
+            let (plan, warnings) = one(vs, &scripts)
+            guard let plan else { continue }
+            if !seen.insert(plan.id).inserted {
+                refuse("virtual_server \(vs.address.words.joined(separator: " "))", "virtual_server",
+                       "defined twice (\(plan.id))")
+                continue
+            }
+            result.virtualServers.append(plan)
+            result.virtualServerWarnings.append(warnings)
+        }
+    }
+
+    /// One virtual server, and the warnings about it (its scripts' too).
+    mutating func one(_ vs: VirtualServer, _ scripts: inout ScriptPreparer) -> (LVSTranslation.VirtualServerPlan?, [String]) {
+        let warningsBefore = result.warnings.count
+        let scriptWarningsBefore = scripts.warnings.count
+        let plan = virtualServer(vs, &scripts)
+        let warnings = Array(result.warnings[warningsBefore...]) + scripts.warnings[scriptWarningsBefore...]
+        result.warnings.removeSubrange(warningsBefore...)
+        return (plan, warnings)
+    }
+
+    /// The `lvs_*` global settings.
+    mutating func globals() {
         let g = config.globalDefs
         syncDaemon()
         if g.nftablesIPVS != nil { refuse(nil, "nftables_ipvs") }
@@ -206,16 +274,6 @@ private struct LVSTranslator {
             // Without a word: flush everything. `VS`: delete only the virtual servers (what kad
             // does anyway, one DEL_SERVICE each).
             result.stopMode = words.isEmpty ? .flush : .removeOwned
-        }
-        var seen: Set<String> = []
-        for vs in config.virtualServers {
-            guard let plan = virtualServer(vs, &scripts) else { continue }
-            if !seen.insert(plan.id).inserted {
-                refuse("virtual_server \(vs.address.words.joined(separator: " "))", "virtual_server",
-                       "defined twice (\(plan.id))")
-                continue
-            }
-            result.virtualServers.append(plan)
         }
     }
 
