@@ -14,6 +14,9 @@ public struct ConfigSnapshot: Sendable {
     /// Why the next load must read the whole file again, if it must.
     let wholeOnly: String?
     let config: KeepalivedConfig
+    /// What makes each virtual server unique (`LVSValidation.identity(of:)`), parallel to
+    /// `config.virtualServers` (empty when `wholeOnly` is set).
+    let identities: [String?]
     let diagnostics: [Diagnostic]
     let files: [String]
 }
@@ -109,8 +112,10 @@ extension ConfigLoader {
         } else {
             wholeOnly = "the file could not be read"
         }
+        let identities = wholeOnly == nil ? loaded.config.virtualServers.map(LVSValidation.identity(of:)) : []
         let snapshot = ConfigSnapshot(path: path, bytes: bytes ?? [], pieces: pieces, wholeOnly: wholeOnly,
-                                      config: loaded.config, diagnostics: loaded.diagnostics, files: loaded.files)
+                                      config: loaded.config, identities: identities, diagnostics: loaded.diagnostics,
+                                      files: loaded.files)
         return ReloadResult(config: loaded.config, diagnostics: loaded.diagnostics, files: loaded.files,
                             changes: .all(reason: reason), snapshot: snapshot)
     }
@@ -229,17 +234,22 @@ extension ConfigLoader {
             edits.append(VirtualServerEdit(old: oldRange, new: vsIndex[e.new.lowerBound]..<vsIndex[e.new.upperBound]))
             replacements.append((oldRange, servers))
         }
-        for r in replacements.reversed() { config.virtualServers.replaceSubrange(r.old, with: r.servers) }
+        var identities = previous.identities
+        guard identities.count == config.virtualServers.count else {
+            return .failure(Fallback(reason: "virtual_server blocks that are not one top-level block each"))
+        }
+        for r in replacements.reversed() {
+            config.virtualServers.replaceSubrange(r.old, with: r.servers)
+            identities.replaceSubrange(r.old, with: r.servers.map(LVSValidation.identity(of:)))
+        }
         guard config.virtualServers.count == vsIndex[pieces.count] else {
             return .failure(Fallback(reason: "virtual_server blocks that are not one top-level block each"))
         }
         // A changed block must not take another's identity.
-        var identities = Set<String>()
-        identities.reserveCapacity(config.virtualServers.count)
-        for vs in config.virtualServers {
-            if let id = LVSValidation.identity(of: vs), !identities.insert(id).inserted {
-                return .failure(Fallback(reason: "a virtual_server defined twice"))
-            }
+        var unique = Set<String>()
+        unique.reserveCapacity(identities.count)
+        for id in identities {
+            if let id, !unique.insert(id).inserted { return .failure(Fallback(reason: "a virtual_server defined twice")) }
         }
         // In file order, as a whole read sorts them (the two lists hold different lines).
         let diagnostics = fresh.isEmpty ? carried : (carried + fresh).enumerated().sorted { a, b in
@@ -247,11 +257,10 @@ extension ConfigLoader {
             return (la.line, la.column, a.offset) < (lb.line, lb.column, b.offset)
         }.map(\.element)
         let snapshot = ConfigSnapshot(path: path, bytes: bytes, pieces: pieces, wholeOnly: nil, config: config,
-                                      diagnostics: diagnostics, files: previous.files)
+                                      identities: identities, diagnostics: diagnostics, files: previous.files)
         return .success(ReloadResult(config: config, diagnostics: diagnostics, files: previous.files,
                                      changes: .virtualServers(edits), snapshot: snapshot))
     }
-
 
     /// Script checks report a program once, where the file first names it: a block read alone
     /// cannot tell whether it is that place.
@@ -309,6 +318,13 @@ enum ConfigPieces {
 
     private static let virtualServer = Array("virtual_server".utf8)
     private static let include = Array("include".utf8)
+    /// Byte classes: 0 ordinary, 1 blank, 2 one the scan looks at (quote, comment, brace, `$`, `\\`).
+    private static let classes: [UInt8] = {
+        var t = [UInt8](repeating: 0, count: 256)
+        for c in [0x20, 0x09, 0x0D] { t[c] = 1 }
+        for c in "\"#!{}$\\".utf8 { t[Int(c)] = 2 }
+        return t
+    }()
 
     static func equal(_ a: ArraySlice<UInt8>, _ b: ArraySlice<UInt8>) -> Bool {
         guard a.count == b.count else { return false }
@@ -320,10 +336,21 @@ enum ConfigPieces {
     }
 
     static func scan(_ bytes: [UInt8]) -> Scan {
-        bytes.withUnsafeBufferPointer { scan($0) }
+        let classes = Self.classes
+        let keywords = (virtualServer: Self.virtualServer, include: Self.include)
+        return bytes.withUnsafeBufferPointer { b in
+            classes.withUnsafeBufferPointer { k in scan(b, classes: k, keywords: keywords) }
+        }
     }
 
-    private static func scan(_ b: UnsafeBufferPointer<UInt8>) -> Scan {
+    private static func starts(_ b: UnsafeBufferPointer<UInt8>, at i: Int, end: Int, with word: [UInt8]) -> Bool {
+        guard end - i >= word.count else { return false }
+        for (j, c) in word.enumerated() where b[i + j] != c { return false }
+        return true
+    }
+
+    private static func scan(_ b: UnsafeBufferPointer<UInt8>, classes k: UnsafeBufferPointer<UInt8>,
+                             keywords: (virtualServer: [UInt8], include: [UInt8])) -> Scan {
         var pieces: [Piece] = []
         var depth = 0
         var pieceStart = 0
@@ -337,19 +364,18 @@ enum ConfigPieces {
         var trailing = false
         var start = 0
         let n = b.count
-        func isBlank(_ c: UInt8) -> Bool { c == 0x20 || c == 0x09 || c == 0x0D }
+        guard let base = b.baseAddress else { return Scan(pieces: [], wholeOnly: nil) }
         while start < n {
-            var end = start
-            while end < n, b[end] != 0x0A { end += 1 }
+            let end = memchr(base + start, 0x0A, n - start).map { UnsafePointer<UInt8>($0.assumingMemoryBound(to: UInt8.self)) - base } ?? n
             line += 1
             // The first word of the line.
             var i = start
-            while i < end, isBlank(b[i]) { i += 1 }
+            while i < end, k[Int(b[i])] == 1 { i += 1 }
             if i < end {
                 let c = b[i]
                 if c == UInt8(ascii: "@") { return Scan(pieces: [], wholeOnly: "@ conditional lines") }
                 if c == UInt8(ascii: "~") { return Scan(pieces: [], wholeOnly: "~SEQ lines") }
-                if end - i >= include.count, include.indices.allSatisfy({ b[i + $0] == include[$0] }) {
+                if c == UInt8(ascii: "i"), starts(b, at: i, end: end, with: keywords.include) {
                     return Scan(pieces: [], wholeOnly: "include")
                 }
             }
@@ -357,36 +383,50 @@ enum ConfigPieces {
             var closedHere = false
             while i < end {
                 let c = b[i]
-                if c == 0x24 { return Scan(pieces: [], wholeOnly: "$ parameters") }
-                if c == 0x22 {
-                    // A quoted word at the top level counts as a word.
-                    if !inQuote, depth == 0 {
-                        if !firstWordSeen { firstWordSeen = true } else if blocks > 0 { trailing = true }
+                let kind = k[Int(c)]
+                if kind == 0 {
+                    // A word, or inside a quoted string: only the top level's words matter.
+                    if depth == 0, !inQuote {
+                        if !firstWordSeen {
+                            firstWordSeen = true
+                            let length = keywords.virtualServer.count
+                            startsWithVirtualServer = starts(b, at: i, end: end, with: keywords.virtualServer)
+                                && i + length < end && k[Int(b[i + length])] == 1
+                        } else if blocks > 0 {
+                            trailing = true
+                        }
                     }
-                    inQuote.toggle()
-                } else if !inQuote {
-                    if c == 0x5C, i + 1 < end, b[i + 1] == 0x23 || b[i + 1] == 0x21 {
-                        i += 2
-                        continue
-                    }
-                    if c == 0x23 || c == 0x21 { break }
-                    if c == 0x7B {
-                        if depth == 0 { blocks += 1 }
-                        depth += 1
-                    } else if c == 0x7D {
-                        depth -= 1
-                        if depth < 0 { return Scan(pieces: [], wholeOnly: "an unmatched '}'") }
-                        if depth == 0 { closedHere = true }
-                    } else if !isBlank(c) {
-                        if depth == 0 {
-                            if !firstWordSeen {
-                                firstWordSeen = true
-                                startsWithVirtualServer = end - i > virtualServer.count
-                                    && virtualServer.indices.allSatisfy({ b[i + $0] == virtualServer[$0] })
-                                    && isBlank(b[i + virtualServer.count])
-                            } else if blocks > 0 {
-                                trailing = true
+                    i += 1
+                    while i < end, k[Int(b[i])] == 0 { i += 1 }
+                    continue
+                }
+                if kind == 2 {
+                    if c == 0x24 { return Scan(pieces: [], wholeOnly: "$ parameters") }
+                    if c == 0x22 {
+                        // A quoted word at the top level counts as a word.
+                        if !inQuote, depth == 0 {
+                            if !firstWordSeen { firstWordSeen = true } else if blocks > 0 { trailing = true }
+                        }
+                        inQuote.toggle()
+                    } else if !inQuote {
+                        if c == 0x5C {
+                            if i + 1 < end, b[i + 1] == 0x23 || b[i + 1] == 0x21 {
+                                i += 2
+                                continue
                             }
+                            // A backslash is part of a word.
+                            if depth == 0 {
+                                if !firstWordSeen { firstWordSeen = true } else if blocks > 0 { trailing = true }
+                            }
+                        } else if c == 0x23 || c == 0x21 {
+                            break
+                        } else if c == 0x7B {
+                            if depth == 0 { blocks += 1 }
+                            depth += 1
+                        } else {
+                            depth -= 1
+                            if depth < 0 { return Scan(pieces: [], wholeOnly: "an unmatched '}'") }
+                            if depth == 0 { closedHere = true }
                         }
                     }
                 }

@@ -1,6 +1,7 @@
 // kad-bench: measures ConfigDSL in-process on configurations written by kad-bench-gen.
 //
 //   kad-bench measure [--runs N] [--phases] FILE...
+//   kad-bench reload [--runs N] BEFORE AFTER
 //
 // Loads each file N times with `ConfigLoader().load(path:)` (host checks off, as
 // `kad check --no-host-checks`) and prints the median, minimum and maximum wall time; with
@@ -86,12 +87,48 @@ func measure(files: [String], runs: Int, phases: Bool) {
     }
 }
 
+/// A reload: the file is BEFORE, then AFTER; times `load(path:previous:)` of AFTER given
+/// BEFORE's snapshot (what a daemon's SIGHUP reads) beside a whole `load(path:)` of AFTER.
+func reload(before: String, after: String, runs: Int, partialOnly: Bool) throws {
+    let loader = ConfigLoader(options: loaderOptions())
+    let dir = NSTemporaryDirectory() + "kad-bench-reload-\(getpid())"
+    try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    let path = dir + "/keepalived.conf"
+    try FileManager.default.copyItem(atPath: before, toPath: path)
+    let snapshot = loader.load(path: path, previous: nil).snapshot
+    try FileManager.default.removeItem(atPath: path)
+    try FileManager.default.copyItem(atPath: after, toPath: path)
+    var partial: [Double] = [], whole: [Double] = []
+    var changes = ""
+    for _ in 0..<runs {
+        let t0 = now()
+        let r = loader.load(path: path, previous: snapshot)
+        let t1 = now()
+        changes = "\(r.changes)"
+        if partialOnly {
+            partial.append(Double(t1 - t0) / 1e6)
+            whole.append(.nan)
+            continue
+        }
+        let w = loader.load(path: path)
+        let t2 = now()
+        precondition(r.config == w.config, "the partial read differs from the whole read")
+        partial.append(Double(t1 - t0) / 1e6)
+        whole.append(Double(t2 - t1) / 1e6)
+    }
+    print("| file | runs | load(path:previous:) median (min–max) | load(path:) median (min–max) | what was read |")
+    print("|---|---:|---:|---:|---|")
+    print("| \(after) | \(runs) | \(ms(median(partial))) (\(ms(partial.min()!))–\(ms(partial.max()!))) "
+          + "| \(ms(median(whole))) (\(ms(whole.min()!))–\(ms(whole.max()!))) | \(changes) |")
+}
+
 // MARK: - Main
 
 @main
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "kad-bench", abstract: "Measure ConfigDSL in-process on configuration files.", subcommands: [Measure.self])
+        commandName: "kad-bench", abstract: "Measure ConfigDSL in-process on configuration files.", subcommands: [Measure.self, Reload.self])
 }
 
 struct Measure: ParsableCommand {
@@ -107,4 +144,20 @@ struct Measure: ParsableCommand {
     }
 
     func run() { measure(files: files, runs: runs, phases: phases) }
+}
+
+struct Reload: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Time ConfigLoader.load(path:previous:) of AFTER after BEFORE, beside a whole load of AFTER.")
+
+    @Option(help: "Runs.") var runs = 10
+    @Flag(help: "Time only the partial read (for profiling it).") var partialOnly = false
+    @Argument(help: "The file before the change.") var before: String
+    @Argument(help: "The file after it.") var after: String
+
+    func validate() throws {
+        if runs < 1 { throw ValidationError("--runs wants a positive integer") }
+    }
+
+    func run() throws { try reload(before: before, after: after, runs: runs, partialOnly: partialOnly) }
 }

@@ -706,6 +706,7 @@ final class Daemon: @unchecked Sendable {
                 logger.error("notify FIFO: \(error); notifications are off until the next successful reload")
             }
         }
+        let vrrpDone = clock.now
         updatePingGroupRange(next.lvs.hasPingCheck)
         if let lvs = lvsBox.withLock({ $0 }) {
             await lvs.reload(next.lvs, edits: next.lvsEdits)
@@ -718,6 +719,7 @@ final class Daemon: @unchecked Sendable {
                 logger.error("\(error); the virtual servers are not run")
             }
         }
+        let lvsDone = clock.now
         let before = configuration
         configuration = next
         applyVRRPScheduling(next)
@@ -726,7 +728,7 @@ final class Daemon: @unchecked Sendable {
         case .all(let reason): "the whole file read: \(reason)"
         case .virtualServers(let edits): "\(edits.reduce(0) { $0 + $1.new.count }) virtual_server block(s) read again"
         }
-        logger.info("Reload finished in \((finished - began).millisecondsText) (file read and translated in \((loaded - began).millisecondsText), \(read)): \(next.vrrp.routers.count) VRRP instance(s) (was \(before.vrrp.routers.count))")
+        logger.info("Reload finished in \((finished - began).millisecondsText) (file read and translated in \((loaded - began).millisecondsText), \(read); VRRP \((vrrpDone - loaded).millisecondsText), IPVS \((lvsDone - vrrpDone).millisecondsText)): \(next.vrrp.routers.count) VRRP instance(s) (was \(before.vrrp.routers.count))")
     }
 
     // MARK: - Dumps

@@ -160,9 +160,11 @@ enum LVSTranslation {
         var scripts: [Script] {
             var out: [Script] = []
             for vs in virtualServers {
-                out += [vs.quorumUp, vs.quorumDown].compactMap { $0 }
+                if let s = vs.quorumUp { out.append(s) }
+                if let s = vs.quorumDown { out.append(s) }
                 for rs in vs.realServers {
-                    out += [rs.notifyUp, rs.notifyDown].compactMap { $0 }
+                    if let s = rs.notifyUp { out.append(s) }
+                    if let s = rs.notifyDown { out.append(s) }
                     for c in rs.checkers { if case .misc(let s, _, _) = c.spec { out.append(s) } }
                 }
             }
