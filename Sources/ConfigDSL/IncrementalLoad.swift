@@ -90,9 +90,10 @@ extension ConfigLoader {
             return ReloadResult(config: previous.config, diagnostics: previous.diagnostics, files: previous.files,
                                 changes: .virtualServers([]), snapshot: previous)
         }
-        let scan = ConfigPieces.scan(bytes)
+        let scan = ConfigPieces.rescan(bytes, previous: previous.bytes, pieces: previous.pieces)
         if let why = scan.wholeOnly { return whole(path: path, bytes: bytes, reason: why) }
-        switch incremental(path: path, bytes: bytes, pieces: scan.pieces, previous: previous) {
+        switch incremental(path: path, bytes: bytes, pieces: scan.pieces, previous: previous,
+                           same: (scan.unchangedHead, scan.unchangedTail)) {
         case .success(let result): return result
         case .failure(let why): return whole(path: path, bytes: bytes, reason: why.reason)
         }
@@ -132,8 +133,9 @@ extension ConfigLoader {
         return nil
     }
 
+    /// - Parameter same: how many pieces at the head and at the tail are known to be unchanged.
     private func incremental(path: String, bytes: [UInt8], pieces: [ConfigPieces.Piece],
-                             previous: ConfigSnapshot) -> Result<ReloadResult, Fallback> {
+                             previous: ConfigSnapshot, same known: (head: Int, tail: Int)) -> Result<ReloadResult, Fallback> {
         let old = previous.pieces
         func same(_ i: Int, _ j: Int) -> Bool {
             old[i].lineCount == pieces[j].lineCount
@@ -141,9 +143,9 @@ extension ConfigLoader {
         }
         // Common head and tail, then the pieces between: pairwise when their counts agree (each
         // differing pair an edit), else one edit of the whole middle.
-        var head = 0
+        var head = known.head
         while head < old.count, head < pieces.count, same(head, head) { head += 1 }
-        var tail = 0
+        var tail = min(known.tail, old.count - head, pieces.count - head)
         while tail < old.count - head, tail < pieces.count - head, same(old.count - 1 - tail, pieces.count - 1 - tail) { tail += 1 }
         var pieceEdits: [(old: Range<Int>, new: Range<Int>)] = []
         let oldMiddle = head..<(old.count - tail)
@@ -308,12 +310,74 @@ enum ConfigPieces {
         var lineCount: Int
         /// One `virtual_server` block, nothing else at the top level.
         var isVirtualServer: Bool
+        /// Ends where a line closes its block (not the text after the file's last block).
+        var isClosed = true
     }
 
     struct Scan {
         var pieces: [Piece]
         /// Why the text cannot be read piece by piece, if it cannot.
         var wholeOnly: String?
+        /// Pieces at the head and at the tail known to be those of the previous text.
+        var unchangedHead = 0
+        var unchangedTail = 0
+    }
+
+    /// The pieces of `bytes`, a new version of `previous` (whose pieces were `old`, read with no
+    /// reason to read it whole): only the part between the longest common head and tail is
+    /// scanned; the pieces wholly inside those are taken over (moved by the change in length).
+    /// A whole scan when the scanned part does not end where a kept piece begins.
+    static func rescan(_ bytes: [UInt8], previous: [UInt8], pieces old: [Piece]) -> Scan {
+        let (prefix, suffix) = bytes.withUnsafeBufferPointer { b in
+            previous.withUnsafeBufferPointer { o in commonEnds(b, o) }
+        }
+        // Kept at the head: closed pieces that end, with their newline, before the first change.
+        var head = 0
+        while head < old.count, old[head].isClosed, old[head].bytes.upperBound <= prefix,
+              previous[old[head].bytes.upperBound - 1] == 0x0A { head += 1 }
+        // Kept at the tail: pieces that begin after the last change (their newline before too).
+        let suffixStart = previous.count - suffix
+        var tail = 0
+        while tail < old.count - head, old[old.count - 1 - tail].bytes.lowerBound > suffixStart { tail += 1 }
+        let middleStart = head > 0 ? old[head - 1].bytes.upperBound : 0
+        let middleLines = head > 0 ? old[head - 1].firstLine + old[head - 1].lineCount : 0
+        let delta = bytes.count - previous.count
+        let middleEnd = tail > 0 ? old[old.count - tail].bytes.lowerBound + delta : bytes.count
+        guard middleStart <= middleEnd else { return scan(bytes) }
+        var middle = scan(Array(bytes[middleStart..<middleEnd]))
+        guard middle.wholeOnly == nil, middle.pieces.allSatisfy(\.isClosed) || tail == 0 else { return scan(bytes) }
+        for i in middle.pieces.indices {
+            middle.pieces[i].bytes = (middle.pieces[i].bytes.lowerBound + middleStart)..<(middle.pieces[i].bytes.upperBound + middleStart)
+            middle.pieces[i].firstLine += middleLines
+        }
+        var pieces = Array(old[..<head])
+        pieces.reserveCapacity(head + middle.pieces.count + tail)
+        pieces += middle.pieces
+        if tail > 0 {
+            let newLines = middle.pieces.last.map { $0.firstLine + $0.lineCount } ?? middleLines
+            let lineDelta = newLines - old[old.count - tail].firstLine
+            for var p in old[(old.count - tail)...] {
+                p.bytes = (p.bytes.lowerBound + delta)..<(p.bytes.upperBound + delta)
+                p.firstLine += lineDelta
+                pieces.append(p)
+            }
+        }
+        return Scan(pieces: pieces, wholeOnly: nil, unchangedHead: head, unchangedTail: tail)
+    }
+
+    /// The lengths of the longest common head and tail of `a` and `b` (not overlapping).
+    private static func commonEnds(_ a: UnsafeBufferPointer<UInt8>, _ b: UnsafeBufferPointer<UInt8>) -> (Int, Int) {
+        let n = min(a.count, b.count)
+        guard n > 0, let pa = a.baseAddress, let pb = b.baseAddress else { return (0, 0) }
+        let chunk = 4096
+        var p = 0
+        while p + chunk <= n, memcmp(pa + p, pb + p, chunk) == 0 { p += chunk }
+        while p < n, a[p] == b[p] { p += 1 }
+        var s = 0
+        let limit = n - p
+        while s + chunk <= limit, memcmp(pa + a.count - s - chunk, pb + b.count - s - chunk, chunk) == 0 { s += chunk }
+        while s < limit, a[a.count - 1 - s] == b[b.count - 1 - s] { s += 1 }
+        return (p, s)
     }
 
     private static let virtualServer = Array("virtual_server".utf8)
@@ -448,7 +512,8 @@ enum ConfigPieces {
         }
         if depth != 0 { return Scan(pieces: [], wholeOnly: "an unclosed block") }
         if pieceStart < n {
-            pieces.append(Piece(bytes: pieceStart..<n, firstLine: pieceLine, lineCount: line - pieceLine, isVirtualServer: false))
+            pieces.append(Piece(bytes: pieceStart..<n, firstLine: pieceLine, lineCount: line - pieceLine, isVirtualServer: false,
+                                isClosed: false))
         }
         return Scan(pieces: pieces, wholeOnly: nil)
     }

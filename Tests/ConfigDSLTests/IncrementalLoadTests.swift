@@ -180,6 +180,34 @@ import Testing
         #expect(ConfigPieces.scan(Array("a { } # $x\n".utf8)).wholeOnly == nil)
     }
 
+    /// Scanning only the changed part gives the pieces a whole scan gives.
+    @Test func rescanEqualsAWholeScan() {
+        let base = Self.file(Array(80..<90))
+        var variants = [
+            base.replacingOccurrences(of: "192.0.2.10 84", with: "192.0.2.10 184"),
+            base.replacingOccurrences(of: "virtual_server 192.0.2.10 84 {", with: "# gone\nvirtual_server 192.0.2.10 84 {"),
+            // A brace opened in the middle that closes in what follows.
+            base.replacingOccurrences(of: "virtual_server 192.0.2.10 84 {\n    delay_loop 6", with: "virtual_server 192.0.2.10 84 {\n  x {\n    delay_loop 6"),
+            // Comment lines at the end of the changed part join the next block.
+            base.replacingOccurrences(of: "\nvirtual_server 192.0.2.10 85", with: "\n! note\n\nvirtual_server 192.0.2.10 85"),
+            base + "# trailing", base + "virtual_server 192.0.2.10 99 { }", String(base.dropLast()),
+            base.replacingOccurrences(of: "virtual_server 192.0.2.10 80 {", with: "virtual_server 192.0.2.10 80 { \"a"),
+            base.replacingOccurrences(of: "weight 1", with: "weight $W"),
+            "", "\n",
+        ]
+        variants.append(variants[3] + "}")
+        for old in [base, base + "# trailing\n", base + "# trailing"] {
+            let oldScan = ConfigPieces.scan(Array(old.utf8))
+            #expect(oldScan.wholeOnly == nil)
+            for new in variants + [base] {
+                let whole = ConfigPieces.scan(Array(new.utf8))
+                let partial = ConfigPieces.rescan(Array(new.utf8), previous: Array(old.utf8), pieces: oldScan.pieces)
+                #expect(partial.pieces == whole.pieces, "\(new.suffix(80))")
+                #expect(partial.wholeOnly == whole.wholeOnly)
+            }
+        }
+    }
+
     /// Random files and random edits: every reload equals a whole read, and most of them read
     /// only part of the file.
     @Test(arguments: 0..<40) func randomEdits(seed: UInt64) {
