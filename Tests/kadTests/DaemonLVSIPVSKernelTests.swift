@@ -428,7 +428,7 @@ extension HostAccessSuites {
             kill(kad.process.processIdentifier, SIGHUP)
             let reloaded = Self.wait(.seconds(10)) { kad.output.contains("Reload finished") }
             #expect(reloaded != nil, "log:\n\(kad.output)")
-            #expect(kad.output.contains("virtual_server block(s) read again)"), "log:\n\(kad.output)")
+            #expect(kad.output.contains("virtual_server block(s) read again;"), "log:\n\(kad.output)")
             #expect(!kad.output.contains("the whole file read: a change"), "log:\n\(kad.output)")
             #expect(try Self.wholeTable() == expected(second, weights: [1010: 7]), "log:\n\(kad.output)")
 

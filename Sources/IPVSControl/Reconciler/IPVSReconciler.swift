@@ -70,9 +70,9 @@ public struct IPVSReconciler<Kernel: IPVSKernelTable> {
     /// Reads the kernel's services, with the destinations of the managed ones (only those
     /// of `keys` when given, read with one GET each instead of a dump).
     public func readTable(_ keys: Set<IPVSService.Key>? = nil) throws(NetLinuxError) -> IPVSTable {
-        let managed = managed
         var table = IPVSTable()
         if let keys {
+            // A few services: looked up, not a set of every managed one built for them.
             for key in keys {
                 let entry: IPVSServiceEntry
                 do {
@@ -80,17 +80,18 @@ public struct IPVSReconciler<Kernel: IPVSKernelTable> {
                 } catch where error.errno == .noSuchProcess {
                     continue
                 }
-                try read(entry, managed: managed, into: &table)
+                try read(entry, managed: isManaged(entry.service.key), into: &table)
             }
         } else {
-            for entry in try kernel.services() { try read(entry, managed: managed, into: &table) }
+            let managed = managed
+            for entry in try kernel.services() { try read(entry, managed: managed.contains(entry.service.key), into: &table) }
         }
         return table
     }
 
-    private func read(_ entry: IPVSServiceEntry, managed: Set<IPVSService.Key>, into table: inout IPVSTable) throws(NetLinuxError) {
+    private func read(_ entry: IPVSServiceEntry, managed: Bool, into table: inout IPVSTable) throws(NetLinuxError) {
         let key = entry.service.key
-        guard managed.contains(key) else {
+        guard managed else {
             table.set(IPVSTable.Entry(service: entry.service, destinations: nil))
             return
         }
@@ -220,7 +221,8 @@ public struct IPVSReconciler<Kernel: IPVSKernelTable> {
     public mutating func apply(_ changes: [IPVSChange], current: IPVSTable? = nil) -> IPVSReconcileReport {
         var report = IPVSReconcileReport()
         if let current {
-            for key in desired.keys where current[key] != nil { owned.insert(key) }
+            // The services read (a few for a verdict or a reload, all for a repair).
+            for entry in current.entries where desired[entry.service.key] != nil { owned.insert(entry.service.key) }
         }
         var notAdded: Set<IPVSService.Key> = []
         for change in changes {

@@ -84,6 +84,8 @@ actor LVSController {
     private var servers: [Server] = []
     /// Where each virtual server id is in `servers` (a checker's verdict names its server by id).
     private var serverIndex: [String: Int] = [:]
+    /// How many virtual servers have `ha_suspend` (kept with `serverIndex`).
+    private var suspendable = 0
     private var stopMode: LVSTranslation.StopMode
     private let scripts: ScriptRunner
     private var repairTask: Task<Void, Never>?
@@ -163,8 +165,17 @@ actor LVSController {
 
     private func replaceServers(_ next: [Server]) {
         servers = next
+        rebuildIndex()
+    }
+
+    private func rebuildIndex() {
         serverIndex = [:]
-        for (i, s) in servers.enumerated() where serverIndex[s.plan.id] == nil { serverIndex[s.plan.id] = i }
+        serverIndex.reserveCapacity(servers.count)
+        suspendable = 0
+        for (i, s) in servers.enumerated() {
+            if serverIndex[s.plan.id] == nil { serverIndex[s.plan.id] = i }
+            if s.plan.haSuspend != nil { suspendable += 1 }
+        }
     }
 
     /// Starts a scheduler for each real server of `servers[i]` that has checkers and none
@@ -253,7 +264,7 @@ actor LVSController {
     /// Suspends or resumes the checkers of every `ha_suspend` virtual server as its addresses
     /// are local or not.
     func applySuspension() {
-        guard !stopped, servers.contains(where: { $0.plan.haSuspend != nil }) else { return }
+        guard !stopped, suspendable > 0 else { return }
         guard let local = localAddresses() else {
             logger.warning("IPVS: ha_suspend: cannot read the local addresses; checkers left as they are")
             return
@@ -538,10 +549,22 @@ actor LVSController {
         for key in removedKeys where previous[key] == nil {
             previous[key] = reconciler.desired.remove(key)
         }
-        var next = servers
-        servers = []
-        for a in added.reversed() { next.replaceSubrange(a.range, with: a.servers) }
-        replaceServers(next)
+        // In place (no copy of the list); the index is rebuilt only when positions move.
+        var moved = false
+        for a in added.reversed() {
+            if a.range.count != a.servers.count { moved = true }
+            for s in servers[a.range] {
+                serverIndex[s.plan.id] = nil
+                if s.plan.haSuspend != nil { suspendable -= 1 }
+            }
+            for s in a.servers where s.plan.haSuspend != nil { suspendable += 1 }
+            servers.replaceSubrange(a.range, with: a.servers)
+        }
+        if moved {
+            rebuildIndex()
+        } else {
+            for a in added { for i in a.range where serverIndex[servers[i].plan.id] == nil { serverIndex[servers[i].plan.id] = i } }
+        }
         var changed: [IPVSService.Key] = []
         var seen: Set<IPVSService.Key> = []
         for e in edits {

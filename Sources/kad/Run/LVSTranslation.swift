@@ -136,11 +136,11 @@ enum LVSTranslation {
         var problems: [VRRPTranslation.Problem] = []
         /// Warnings about the global settings.
         var warnings: [String] = []
-        /// Warnings about each virtual server (its scripts' too), parallel to `virtualServers`,
-        /// so a reload that translates only some of them keeps the others'.
-        var virtualServerWarnings: [[String]] = []
+        /// What is worth knowing about each virtual server without walking its real servers,
+        /// parallel to `virtualServers`, so a reload that translates only some keeps the others'.
+        var notes: [VirtualServerNotes] = []
         /// Every warning.
-        var allWarnings: [String] { warnings + virtualServerWarnings.joined() }
+        var allWarnings: [String] { warnings + notes.lazy.map(\.warnings).joined() }
         /// `lvs_flush`: flush the table at start.
         var flushAtStart = false
         var stopMode = StopMode.removeOwned
@@ -150,25 +150,33 @@ enum LVSTranslation {
 
         /// Whether a real server has a PING_CHECK (the daemon then widens
         /// `net.ipv4.ping_group_range`).
-        var hasPingCheck: Bool {
-            virtualServers.contains { vs in
-                vs.realServers.contains { rs in rs.checkers.contains { if case .ping = $0.spec { true } else { false } } }
-            }
-        }
+        var hasPingCheck: Bool { notes.contains { $0.hasPingCheck } }
 
         /// Every script the LVS side runs (for the capability check).
-        var scripts: [Script] {
-            var out: [Script] = []
-            for vs in virtualServers {
-                if let s = vs.quorumUp { out.append(s) }
-                if let s = vs.quorumDown { out.append(s) }
-                for rs in vs.realServers {
-                    if let s = rs.notifyUp { out.append(s) }
-                    if let s = rs.notifyDown { out.append(s) }
-                    for c in rs.checkers { if case .misc(let s, _, _) = c.spec { out.append(s) } }
+        var scripts: [Script] { Array(notes.lazy.map(\.scripts).joined()) }
+    }
+
+    /// One virtual server's warnings (its scripts' too), scripts and PING_CHECKs.
+    struct VirtualServerNotes: Sendable {
+        var warnings: [String]
+        var scripts: [Script] = []
+        var hasPingCheck = false
+
+        init(_ plan: VirtualServerPlan, warnings: [String]) {
+            self.warnings = warnings
+            if let s = plan.quorumUp { scripts.append(s) }
+            if let s = plan.quorumDown { scripts.append(s) }
+            for rs in plan.realServers {
+                if let s = rs.notifyUp { scripts.append(s) }
+                if let s = rs.notifyDown { scripts.append(s) }
+                for c in rs.checkers {
+                    switch c.spec {
+                    case .misc(let s, _, _): scripts.append(s)
+                    case .ping: hasPingCheck = true
+                    default: break
+                    }
                 }
             }
-            return out
         }
     }
 
@@ -187,31 +195,31 @@ enum LVSTranslation {
     /// virtual server defined twice, or `previous` not one plan per virtual server).
     static func translate(_ config: KeepalivedConfig, edits: [VirtualServerEdit], previous: Result,
                           previousCount: Int, scripts: inout ScriptPreparer) -> Result? {
-        guard previous.virtualServers.count == previousCount, previous.virtualServerWarnings.count == previousCount,
+        guard previous.virtualServers.count == previousCount, previous.notes.count == previousCount,
               edits.allSatisfy({ $0.old.upperBound <= previousCount && $0.new.upperBound <= config.virtualServers.count })
         else { return nil }
         var t = LVSTranslator(config: config)
         t.globals()
         var plans = previous.virtualServers
-        var warnings = previous.virtualServerWarnings
+        var notes = previous.notes
         for e in edits.reversed() {
             var added: [LVSTranslation.VirtualServerPlan] = []
-            var addedWarnings: [[String]] = []
+            var addedNotes: [VirtualServerNotes] = []
             for i in e.new {
                 let (plan, w) = t.one(config.virtualServers[i], &scripts)
                 guard let plan else { continue }
                 added.append(plan)
-                addedWarnings.append(w)
+                addedNotes.append(VirtualServerNotes(plan, warnings: w))
             }
             plans.replaceSubrange(e.old, with: added)
-            warnings.replaceSubrange(e.old, with: addedWarnings)
+            notes.replaceSubrange(e.old, with: addedNotes)
         }
         guard t.result.problems.isEmpty else { return t.result }
         var ids = Set<String>()
         ids.reserveCapacity(plans.count)
         for p in plans where !ids.insert(p.id).inserted { return nil }
         t.result.virtualServers = plans
-        t.result.virtualServerWarnings = warnings
+        t.result.notes = notes
         return t.result
     }
 
@@ -250,7 +258,7 @@ private struct LVSTranslator {
                 continue
             }
             result.virtualServers.append(plan)
-            result.virtualServerWarnings.append(warnings)
+            result.notes.append(LVSTranslation.VirtualServerNotes(plan, warnings: warnings))
         }
     }
 
