@@ -4,7 +4,8 @@
 //
 // - kad-bench-gen writes the large configurations (it does not depend on kad's libraries, so it builds even
 //   while kad's sources are being edited);
-// - kad-bench measures ConfigDSL's ConfigLoader in-process on them.
+// - kad-bench measures ConfigDSL's ConfigLoader in-process on them (`measure`), and a reload that
+//   reads only the changed blocks beside a whole read (`reload BEFORE AFTER`);
 // - compare.sh times `kad check` against `keepalived -t` on the same files;
 // - vrrp-bench measures VRRPCore's packet codec (decode+validate, encode) in-process, per packet;
 //   vrrp-allocs.sh checks with valgrind that its hot path allocates nothing.

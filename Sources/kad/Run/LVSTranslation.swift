@@ -217,7 +217,8 @@ enum LVSTranslation {
         guard t.result.problems.isEmpty else { return t.result }
         var ids = Set<String>()
         ids.reserveCapacity(plans.count)
-        for p in plans where !ids.insert(p.id).inserted { return nil }
+        // By index: only each plan's id is touched, not a copy of the whole plan.
+        for i in plans.indices where !ids.insert(plans[i].id).inserted { return nil }
         t.result.virtualServers = plans
         t.result.notes = notes
         return t.result
