@@ -208,6 +208,76 @@ import Testing
         }
     }
 
+    /// Random `virtual_server` blocks with the corners of the language: comments inside and
+    /// between blocks, `{` on the next line, quoted braces and hashes, CRLF, warnings (unknown
+    /// keywords, no lb_kind), errors (bad values, a real server twice, a missing group), groups,
+    /// scripts, protocols that clash.
+    struct Blocks {
+        var rng: SplitMix64
+        mutating func int(_ r: ClosedRange<Int>) -> Int { Int.random(in: r, using: &rng) }
+        mutating func chance(_ percent: Int) -> Bool { int(1...100) <= percent }
+
+        mutating func virtualServer(port: Int) -> String {
+            let header = chance(10) ? "virtual_server group web" : "virtual_server 192.0.2.10 \(port)"
+            var t = chance(20) ? "# block \(port) { not a brace }\n" : ""
+            t += chance(15) ? "\(header)\n{\n" : "\(header) {\n"
+            if chance(85) { t += "    lb_kind NAT\n" }
+            if chance(80) { t += "    protocol \(chance(85) ? "TCP" : "UDP")\n" }
+            if chance(10) { t += "    no_such_keyword x ! comment }\n" }
+            if chance(5) { t += "    delay_loop abc\n" }
+            if chance(10) { t += "    quorum_up \"/bin/echo up # { }\"\n" }
+            if chance(10) { t += "    virtualhost \"a{b}#c\"\r\n" }
+            let servers = int(0...3)
+            for k in 0..<servers {
+                let host = chance(5) ? 1 : k + 1
+                t += "    real_server 198.51.100.\(host) 80 {\n        weight \(int(0...3))\n"
+                if chance(30) { t += "        TCP_CHECK {\n            connect_timeout \(int(1...3))\n        }\n" }
+                t += chance(10) ? "    } # end\n" : "    }\n"
+            }
+            t += "}\n"
+            if chance(10) { t += "\n! between\n" }
+            return t
+        }
+    }
+
+    /// Every reload equals a whole read (checked in `reload`), and a good part of them read
+    /// only some blocks (so the partial path is what is being checked).
+    @Test func randomBlocks() {
+        var partial = 0
+        var reloads = 0
+        for seed in 0..<60 as Range<UInt64> {
+            let changes = Self.randomBlocks(seed: seed)
+            reloads += changes.count - 1
+            partial += changes.filter { if case .virtualServers = $0 { true } else { false } }.count
+        }
+        #expect(partial * 5 >= reloads, "only \(partial) of \(reloads) reloads read part of the file")
+    }
+
+    static func randomBlocks(seed: UInt64) -> [ReloadResult.Changes] {
+        var g = Blocks(rng: SplitMix64(seed: seed))
+        let head = (g.chance(50) ? "global_defs {\n    enable_script_security\n}\n" : "")
+            + "virtual_server_group web {\n    192.0.2.50 80\n}\n"
+        var ports = Array(0..<g.int(1...8))
+        var blocks = ports.map { g.virtualServer(port: 1000 + $0) }
+        func text(_ tail: String = "") -> String { head + blocks.joined() + tail }
+        var texts = [text()]
+        for step in 0..<8 {
+            switch g.int(0...9) {
+            case 0...4: if !blocks.isEmpty { let i = g.int(0...blocks.count - 1); blocks[i] = g.virtualServer(port: 1000 + ports[i]) }
+            case 5, 6:
+                let i = g.int(0...blocks.count)
+                let port = 2000 + step
+                ports.insert(port, at: i)
+                blocks.insert(g.virtualServer(port: port), at: i)
+            case 7: if !blocks.isEmpty { let i = g.int(0...blocks.count - 1); ports.remove(at: i); blocks.remove(at: i) }
+            case 8: if let p = ports.first { blocks.append(g.virtualServer(port: 1000 + p)); ports.append(p) }
+            default: texts.append(text("# no newline at the end")); continue
+            }
+            texts.append(text())
+        }
+        return Self.reload(texts)
+    }
+
     /// Random files and random edits: every reload equals a whole read, and most of them read
     /// only part of the file.
     @Test(arguments: 0..<40) func randomEdits(seed: UInt64) {
