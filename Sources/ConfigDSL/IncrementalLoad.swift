@@ -72,8 +72,8 @@ extension ConfigLoader {
     /// anything outside `virtual_server` blocks changed, `include`, `@` conditionals, `~SEQ`
     /// lines or `$` parameters anywhere, an `SSL` block, errors (in the previous load or in a
     /// block read on its own), or diagnostics the change could make stale (a script reported in
-    /// a changed block, a hint naming a place that moved). A changed block's warnings replace
-    /// the ones it had.
+    /// a changed block, a diagnostic naming a line that moved). A changed block's warnings
+    /// replace the ones it had.
     /// Host facts (script files) are looked at again only for the blocks read again.
     public func load(path: String, previous: ConfigSnapshot?) -> ReloadResult {
         let bytes: [UInt8]
@@ -109,7 +109,8 @@ extension ConfigLoader {
         if let bytes {
             let scan = ConfigPieces.scan(bytes)
             pieces = scan.pieces
-            wholeOnly = scan.wholeOnly ?? Self.wholeOnly(config: loaded.config, pieces: pieces, diagnostics: loaded.diagnostics, path: path)
+            wholeOnly = scan.wholeOnly ?? Self.wholeOnly(config: loaded.config, pieces: pieces, diagnostics: loaded.diagnostics,
+                                                          files: loaded.files, path: path)
         } else {
             wholeOnly = "the file could not be read"
         }
@@ -123,11 +124,12 @@ extension ConfigLoader {
 
     /// Why a whole read's result cannot be the base of a partial one, if it cannot.
     private static func wholeOnly(config: KeepalivedConfig, pieces: [ConfigPieces.Piece], diagnostics: [Diagnostic],
-                                  path: String) -> String? {
+                                  files: [String], path: String) -> String? {
         if pieces.lazy.filter({ $0.isVirtualServer }).count != config.virtualServers.count {
             return "virtual_server blocks that are not one top-level block each"
         }
         if config.ssl != nil { return "an SSL block (its use depends on every virtual_server)" }
+        if files != [path] { return "include" }
         let file = SourceFiles.id(of: path)
         if diagnostics.contains(where: { $0.location?.fileID != file }) { return "diagnostics not located in the file" }
         return nil
@@ -196,8 +198,8 @@ extension ConfigLoader {
             if delta != 0 {
                 moved.location = SourceLocation(fileID: file, line: l.line + delta, column: l.column)
             }
-            if !shifts.isEmpty, let hint = d.hint, hint.contains("\(path):") {
-                return .failure(Fallback(reason: "a diagnostic whose hint names a place that moved"))
+            if !shifts.isEmpty, Self.namesAPlace(d, path: path) {
+                return .failure(Fallback(reason: "a diagnostic that names a line that moved"))
             }
             carried.append(moved)
         }
@@ -262,6 +264,22 @@ extension ConfigLoader {
                                       identities: identities, diagnostics: diagnostics, files: previous.files)
         return .success(ReloadResult(config: config, diagnostics: diagnostics, files: previous.files,
                                      changes: .virtualServers(edits), snapshot: snapshot))
+    }
+
+    /// Whether a diagnostic's text names a place of the file (`… the one at line 12`, `the first
+    /// definition is at FILE:12:3`), which a change of line numbers would make wrong.
+    static func namesAPlace(_ d: Diagnostic, path: String) -> Bool {
+        for text in [d.message, d.hint ?? ""] {
+            if text.contains("\(path):") { return true }
+            let bytes = Array(text.utf8)
+            let word = Array("line ".utf8)
+            var i = 0
+            while i + word.count < bytes.count {
+                if bytes[i..<(i + word.count)].elementsEqual(word), (0x30...0x39).contains(bytes[i + word.count]) { return true }
+                i += 1
+            }
+        }
+        return false
     }
 
     /// Script checks report a program once, where the file first names it: a block read alone
@@ -385,7 +403,8 @@ enum ConfigPieces {
     /// Byte classes: 0 ordinary, 1 blank, 2 one the scan looks at (quote, comment, brace, `$`, `\\`).
     private static let classes: [UInt8] = {
         var t = [UInt8](repeating: 0, count: 256)
-        for c in [0x20, 0x09, 0x0D] { t[c] = 1 }
+        // As the tokenizer's blanks (space, tab, VT, FF, CR).
+        for c in [0x20, 0x09, 0x0B, 0x0C, 0x0D] { t[c] = 1 }
         for c in "\"#!{}$\\".utf8 { t[Int(c)] = 2 }
         return t
     }()

@@ -112,6 +112,30 @@ import Testing
         #expect(c[3] == .virtualServers([VirtualServerEdit(old: 0..<1, new: 0..<1), VirtualServerEdit(old: 1..<2, new: 1..<2)]))
     }
 
+    /// A kept warning whose message names a line (a keyword given twice) cannot be moved.
+    @Test func aWarningNamingAMovedLineReadsTheWholeFile() {
+        let second = Self.virtualServer(81).replacingOccurrences(of: "delay_loop 6\n", with: "delay_loop 5\n    delay_loop 6\n")
+        let before = Self.head + Self.virtualServer(80) + second
+        let after = Self.head + Self.virtualServer(80).replacingOccurrences(of: "delay_loop 6\n", with: "delay_loop 3\n    lb_algo rr\n") + second
+        let c = Self.reload([before, after])
+        #expect(c[1] == .all(reason: "a diagnostic that names a line that moved"))
+    }
+
+    /// Form feeds and vertical tabs are blanks to the tokenizer: an `include` after one is
+    /// still an include, and a file with includes is always read whole.
+    @Test func includesAfterOddBlanksReadTheWholeFile() throws {
+        let dir = TemporaryDirectory()
+        let included = dir.write("inc.conf", "vrrp_script chk {\n    script /bin/true\n}\n")
+        let path = dir.write("keepalived.conf", "\u{0C}include \(included)\n" + Self.file([80]))
+        #expect(ConfigPieces.scan(Array("\u{0B}include x\n".utf8)).wholeOnly == "include")
+        let first = Self.loader.load(path: path, previous: nil)
+        #expect(first.config.vrrpScripts.count == 1)
+        dir.write("inc.conf", "vrrp_script chk {\n    script /bin/true\n}\nvrrp_script chk2 {\n    script /bin/true\n}\n")
+        let second = Self.loader.load(path: path, previous: first.snapshot)
+        #expect(second.changes == .all(reason: "include"))
+        #expect(second.config.vrrpScripts.count == 2)
+    }
+
     @Test func changesOutsideVirtualServersReadTheWholeFile() {
         let a = Self.file([80, 81])
         let c = Self.reload([a, a.replacingOccurrences(of: "priority 100", with: "priority 90")])

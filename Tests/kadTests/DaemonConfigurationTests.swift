@@ -47,6 +47,36 @@ extension HostAccessSuites {
 
             """
 
+        /// A reload that changes one virtual_server block translates only that one, unless a
+        /// virtual server runs a script (scripts are prepared against the host again each time).
+        @Test func reloadTranslatesOnlyChangedBlocksWithoutScripts() throws {
+            let dir = NSTemporaryDirectory() + "kad-dc-\(UUID().uuidString)"
+            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(atPath: dir) }
+            let path = dir + "/keepalived.conf"
+            func vs(_ port: Int, weight: Int = 1, script: Bool = false) -> String {
+                "virtual_server 192.0.2.100 \(port) {\n    lb_kind NAT\n    protocol TCP\n"
+                    + (script ? "    quorum_up /bin/true\n" : "")
+                    + "    real_server 198.51.100.1 80 {\n        weight \(weight)\n    }\n}\n"
+            }
+            let head = "global_defs {\n    enable_script_security\n    script_user root\n}\n"
+            func load(_ text: String, after previous: DaemonConfiguration?) throws -> DaemonConfiguration? {
+                try text.write(toFile: path, atomically: true, encoding: .utf8)
+                let r = DaemonConfiguration.load(path: path, scope: .init(configID: "node1"), primaryAddress: { _, _ in nil },
+                                                 previous: previous)
+                guard case .success(let c) = r else { Issue.record("refused: \(r)"); return nil }
+                return c
+            }
+            for withScript in [false, true] {
+                let first = try load(head + vs(80) + vs(81, script: withScript) + vs(82), after: nil)
+                let second = try load(head + vs(80) + vs(81, script: withScript) + vs(82, weight: 4), after: first)
+                #expect(second?.changes == .virtualServers([VirtualServerEdit(old: 2..<3, new: 2..<3)]))
+                #expect(second?.lvsEdits == (withScript ? nil : [VirtualServerEdit(old: 2..<3, new: 2..<3)]))
+                #expect(second?.lvs.virtualServers.map { $0.realServers.map(\.destination.weight) } == [[1], [1], [4]])
+                #expect(second?.lvs.scripts.count == (withScript ? 1 : 0))
+            }
+        }
+
         @Test func aPlainInstanceRuns() throws {
             guard case .success(let c) = try Self.load(Self.instance) else { Issue.record("refused"); return }
             #expect(c.vrrp.routers.map(\.name) == ["VI_1"])

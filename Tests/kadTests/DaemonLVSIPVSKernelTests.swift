@@ -441,5 +441,27 @@ extension HostAccessSuites {
             #expect(try Self.wholeTable() == expected(second), "log:\n\(kad.output)")
             #expect(kad.stop() == 0, "log:\n\(kad.output)")
         }
+
+        @Test("a service named by both a group and a plain virtual server: removing one block leaves the other's service, as a whole reload does")
+        func sharedServiceAtAPartialReload() async throws {
+            guard let scratch = try Self.prepare() else { return }
+            defer { scratch.remove() }
+            let dir = scratch.path
+            let group = "virtual_server_group G {\n    192.0.2.10 80\n}\n"
+            let plain = "virtual_server 192.0.2.10 80 {\n    lb_algo wrr\n    protocol TCP\n    real_server 192.0.2.1 9001 {\n        weight 1\n    }\n}\n"
+            let viaGroup = "virtual_server group G {\n    lb_algo wrr\n    protocol TCP\n    real_server 192.0.2.1 9002 {\n        weight 2\n    }\n}\n"
+            try (group + plain + viaGroup).write(toFile: "\(dir)/kad.conf", atomically: true, encoding: .utf8)
+            let kad = try Daemon([], directory: dir, tag: "s")
+            defer { if kad.process.isRunning { kill(kad.process.processIdentifier, SIGKILL) } }
+            // The later block's destinations win, as keepalived's last definition does.
+            let started = try Self.wait(.seconds(15)) { try Self.table() == ["192.0.2.1:9002": 2] }
+            #expect(started != nil, "table \(String(describing: try? Self.table())); log:\n\(kad.output)")
+            try (group + plain).write(toFile: "\(dir)/kad.conf", atomically: true, encoding: .utf8)
+            kill(kad.process.processIdentifier, SIGHUP)
+            let reloaded = Self.wait(.seconds(10)) { kad.output.contains("Reload finished") }
+            #expect(reloaded != nil, "log:\n\(kad.output)")
+            #expect(try Self.table() == ["192.0.2.1:9001": 1], "log:\n\(kad.output)")
+            #expect(kad.stop() == 0, "log:\n\(kad.output)")
+        }
     }
 }

@@ -64,8 +64,9 @@ struct DaemonConfiguration: Sendable {
                      previous: DaemonConfiguration? = nil) -> Result<DaemonConfiguration, Refusal> {
         var options = ConfigLoader.Options()
         if let id = scope.configID { options.preprocessor = PreprocessorOptions(configID: id) }
-        // Unknown keywords are warnings, as keepalived treats them; interfaces are looked at
-        // when the instance starts (a missing one is a FAULT, not a refusal).
+        // Unknown keywords are errors (ConfigDSL's default: kad refuses what it does not know);
+        // interfaces are looked at when the instance starts (a missing one is a FAULT, not a
+        // refusal).
         options.host = HostEnvironment(interfaceExists: nil, inspectScriptFiles: false)
         let loaded = ConfigLoader(options: options).load(path: path, previous: previous?.snapshot)
         // Script security is keepalived -t's exit 6, but the daemon runs such a file (scripts
@@ -118,6 +119,9 @@ struct DaemonConfiguration: Sendable {
         if scope.vrrpOnly {
             lvs = LVSTranslation.translateSyncDaemon(model)
         } else if case .virtualServers(let edits) = loaded.changes, let previous,
+                  // Scripts are prepared against the host (file modes, users): while any virtual
+                  // server has one, every block is translated again, as a whole reload would.
+                  !previous.lvs.notes.contains(where: { !$0.scripts.isEmpty }),
                   let partial = LVSTranslation.translate(model, edits: edits, previous: previous.lvs,
                                                          previousCount: previous.model.virtualServers.count, scripts: &scripts) {
             lvs = partial

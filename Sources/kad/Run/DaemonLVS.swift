@@ -86,6 +86,8 @@ actor LVSController {
     private var serverIndex: [String: Int] = [:]
     /// How many virtual servers have `ha_suspend` (kept with `serverIndex`).
     private var suspendable = 0
+    /// How many virtual servers want each IPVS service.
+    private var serviceOwners: [IPVSService.Key: Int] = [:]
     private var stopMode: LVSTranslation.StopMode
     private let scripts: ScriptRunner
     private var repairTask: Task<Void, Never>?
@@ -166,6 +168,7 @@ actor LVSController {
     private func replaceServers(_ next: [Server]) {
         servers = next
         rebuildIndex()
+        countServiceOwners()
     }
 
     private func rebuildIndex() {
@@ -176,6 +179,13 @@ actor LVSController {
             if serverIndex[s.plan.id] == nil { serverIndex[s.plan.id] = i }
             if s.plan.haSuspend != nil { suspendable += 1 }
         }
+    }
+
+    /// How many virtual servers want each service (kept by the whole path, and by the partial
+    /// one for what it changes).
+    private func countServiceOwners() {
+        serviceOwners = [:]
+        for s in servers { for key in s.plan.serviceKeys { serviceOwners[key, default: 0] += 1 } }
     }
 
     /// Starts a scheduler for each real server of `servers[i]` that has checkers and none
@@ -456,8 +466,8 @@ actor LVSController {
         syncPlan = plan.syncDaemon
         applySyncDaemon()
         let before = servers.count
-        if let edits, Self.applies(edits, from: servers.count, to: plan.virtualServers.count) {
-            let kept = reload(plan, edits: edits)
+        if let edits, Self.applies(edits, from: servers.count, to: plan.virtualServers.count),
+           let kept = reload(plan, edits: edits) {
             logger.info("IPVS: reload finished in \((clock.now - began).millisecondsText): \(servers.count) virtual server(s) (was \(before)), \(edits.reduce(0) { $0 + $1.new.count }) read again, \(kept) of their real server(s) kept their checker state")
             return
         }
@@ -524,8 +534,23 @@ actor LVSController {
 
     /// The partial reload: only the virtual servers in `edits` are replaced, their services
     /// alone changed in the wanted table and reconciled. Returns how many real servers kept
-    /// their checker state.
-    private func reload(_ plan: LVSTranslation.Result, edits: [VirtualServerEdit]) -> Int {
+    /// their checker state; nil (nothing done) when a service of the edited virtual servers is
+    /// also another's (a group and a plain virtual server can both name one): only the whole
+    /// path knows which one wins.
+    private func reload(_ plan: LVSTranslation.Result, edits: [VirtualServerEdit]) -> Int? {
+        var owners: [IPVSService.Key: Int] = [:]
+        for e in edits {
+            for s in servers[e.old] { for key in s.plan.serviceKeys { owners[key, default: 0] -= 1 } }
+            for p in plan.virtualServers[e.new] { for key in p.serviceKeys { owners[key, default: 0] += 1 } }
+        }
+        for (key, change) in owners {
+            let before = serviceOwners[key] ?? 0
+            if before > 1 || before + change > 1 { return nil }
+        }
+        for (key, change) in owners where change != 0 {
+            let after = (serviceOwners[key] ?? 0) + change
+            serviceOwners[key] = after == 0 ? nil : after
+        }
         // A virtual server that moved (removed in one edit, added in another) keeps its state.
         var oldByID: [String: Server] = [:]
         var removedKeys: [IPVSService.Key] = []
