@@ -110,7 +110,7 @@ extension ConfigLoader {
             let scan = ConfigPieces.scan(bytes)
             pieces = scan.pieces
             wholeOnly = scan.wholeOnly ?? Self.wholeOnly(config: loaded.config, pieces: pieces, diagnostics: loaded.diagnostics,
-                                                          files: loaded.files, path: path)
+                                                          files: loaded.files, path: path, map: loaded.sourceMap)
         } else {
             wholeOnly = "the file could not be read"
         }
@@ -124,8 +124,17 @@ extension ConfigLoader {
 
     /// Why a whole read's result cannot be the base of a partial one, if it cannot.
     private static func wholeOnly(config: KeepalivedConfig, pieces: [ConfigPieces.Piece], diagnostics: [Diagnostic],
-                                  files: [String], path: String) -> String? {
-        if pieces.lazy.filter({ $0.isVirtualServer }).count != config.virtualServers.count {
+                                  files: [String], path: String, map: SourceMap) -> String? {
+        // The i-th virtual_server piece must be where the model's i-th virtual server was read.
+        let read = map.topLevelLocations(prefix: "virtual_server ")
+        var i = 0
+        for p in pieces where p.isVirtualServer {
+            guard i < read.count, i < config.virtualServers.count, read[i].path == "virtual_server #\(i)",
+                  p.firstLine < read[i].location.line, read[i].location.line <= p.firstLine + p.lineCount
+            else { return "virtual_server blocks that are not one top-level block each" }
+            i += 1
+        }
+        if i != config.virtualServers.count || i != read.count {
             return "virtual_server blocks that are not one top-level block each"
         }
         if config.ssl != nil { return "an SSL block (its use depends on every virtual_server)" }

@@ -60,6 +60,22 @@ public struct SourceMap: Sendable {
         return blockLocations[first]
     }
 
+    /// The locations of the top-level blocks whose path starts with `prefix`, in the order they
+    /// were recorded (one pass, no index built).
+    func topLevelLocations(prefix: String) -> [(path: String, location: SourceLocation)] {
+        var out: [(path: String, location: SourceLocation)] = []
+        let head = Array(prefix.utf8)
+        for (i, p) in paths.enumerated() {
+            // Bytes, not characters: paths are ASCII, and this runs over every block of a file.
+            var utf8 = p.utf8.makeIterator()
+            guard head.allSatisfy({ utf8.next() == $0 }) else { continue }
+            var nested = false
+            while let c = utf8.next() { if c == 0x2F { nested = true; break } }
+            if !nested { out.append((p, blockLocations[i])) }
+        }
+        return out
+    }
+
     /// Whether `keyword` was seen in the block at `path`.
     public func contains(_ path: String, keyword: String) -> Bool {
         guard let id = KeywordID.existing(keyword) else { return false }

@@ -202,7 +202,10 @@ enum LVSTranslation {
         t.globals()
         var plans = previous.virtualServers
         var notes = previous.notes
-        for e in edits.reversed() {
+        // Translated in file order (problems are reported so), replaced from the end (the old
+        // ranges stay valid).
+        var replacements: [(old: Range<Int>, plans: [LVSTranslation.VirtualServerPlan], notes: [VirtualServerNotes])] = []
+        for e in edits {
             var added: [LVSTranslation.VirtualServerPlan] = []
             var addedNotes: [VirtualServerNotes] = []
             for i in e.new {
@@ -211,8 +214,11 @@ enum LVSTranslation {
                 added.append(plan)
                 addedNotes.append(VirtualServerNotes(plan, warnings: w))
             }
-            plans.replaceSubrange(e.old, with: added)
-            notes.replaceSubrange(e.old, with: addedNotes)
+            replacements.append((e.old, added, addedNotes))
+        }
+        for r in replacements.reversed() {
+            plans.replaceSubrange(r.old, with: r.plans)
+            notes.replaceSubrange(r.old, with: r.notes)
         }
         guard t.result.problems.isEmpty else { return t.result }
         var ids = Set<String>()
