@@ -173,7 +173,9 @@ extension HostAccessSuites {
             guard case .failure(let badCPU) = try Self.load("global_defs {\n    vrrp_cpu_affinity 1-x\n}\n" + Self.instance) else {
                 Issue.record("ran with vrrp_cpu_affinity 1-x"); return
             }
-            #expect(badCPU.lines.first?.contains("vrrp_cpu_affinity: 1-x") == true, "\(badCPU.lines)")
+            // Located at the word, like every other bad value.
+            #expect(badCPU.lines.first?.contains("keepalived.conf:2:23: error: vrrp_cpu_affinity: '1-x' is not a CPU number or range") == true,
+                    "\(badCPU.lines)")
             let tuned = "global_defs {\n    vrrp_rlimit_rttime 10000\n    checker_priority -5\n    max_auto_priority 20\n"
                 + "    vrrp_netlink_monitor_rcv_bufs 1048576\n    vrrp_no_swap\n}\n" + Self.instance
             guard case .failure(let r) = try Self.load(tuned) else { Issue.record("ran"); return }

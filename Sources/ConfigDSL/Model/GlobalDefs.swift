@@ -117,6 +117,23 @@ public struct GlobalDefs: Codable, Sendable, Hashable {
 
     public init() {}
 
+    /// CPU numbers and ranges (`0 2-3`, `0,1`) as keepalived's `*_cpu_affinity` takes them
+    /// (CPUs below 4096), and the first word that is neither (the list is then incomplete).
+    public static func cpuList(_ words: [String]) -> (cpus: [Int], bad: Substring?) {
+        var cpus: [Int] = []
+        for word in words.flatMap({ $0.split(separator: ",") }) {
+            let ends = word.split(separator: "-", omittingEmptySubsequences: false)
+            if ends.count == 1, let n = Int(ends[0]), (0..<4096).contains(n) {
+                cpus.append(n)
+            } else if ends.count == 2, let a = Int(ends[0]), let b = Int(ends[1]), 0 <= a, a <= b, b < 4096 {
+                cpus += Array(a...b)
+            } else {
+                return (cpus, word)
+            }
+        }
+        return (cpus, nil)
+    }
+
     static let schedulingKeywords: [String] = ["vrrp", "checker", "bfd"].flatMap { p in
         ["\(p)_priority", "\(p)_no_swap", "\(p)_rt_priority", "\(p)_cpu_affinity", "\(p)_rlimit_rttime", "\(p)_rlimit_rtime"]
     }
@@ -281,6 +298,14 @@ public struct GlobalDefs: Codable, Sendable, Hashable {
                                                  guard c.integer(n.arguments[0], -20...19, what: name) != nil else { return }
                                              } else if name.hasSuffix("_rt_priority") {
                                                  guard c.integer(n.arguments[0], 1...99, what: name) != nil else { return }
+                                             } else if name.hasSuffix("_cpu_affinity") {
+                                                 let (_, bad) = GlobalDefs.cpuList(n.words)
+                                                 if let bad {
+                                                     let at = n.arguments.first { $0.text.split(separator: ",").contains(bad) }?.location ?? n.location
+                                                     c.error("bad-value", "\(name): '\(bad)' is not a CPU number or range", at: at,
+                                                             hint: "write CPU numbers and ranges: 0 2-3, or 0,1")
+                                                     return
+                                                 }
                                              }
                                              m.scheduling[name] = n.words
                                          }

@@ -145,11 +145,8 @@ struct DaemonConfiguration: Sendable {
         if !scope.checkersOnly {
             vrrpScheduling.niceness = scheduling["vrrp_priority"]?.first.flatMap { Int32($0) }
             vrrpScheduling.realtimePriority = scheduling["vrrp_rt_priority"]?.first.flatMap { Int32($0) }
-            if let words = scheduling["vrrp_cpu_affinity"] {
-                let (cpus, bad) = Self.cpuList(words)
-                vrrpScheduling.cpus = cpus
-                if let bad { problems.append("vrrp_cpu_affinity: \(bad) is not a CPU number or range (0, 2-3)") }
-            }
+            // ConfigDSL has refused a word that is not a CPU number or range, with its place.
+            if let words = scheduling["vrrp_cpu_affinity"] { vrrpScheduling.cpus = GlobalDefs.cpuList(words).cpus }
         }
         if !problems.isEmpty {
             problems.append("\(path): kad cannot run this configuration (\(problems.count) problem\(problems.count == 1 ? "" : "s") above)")
@@ -166,23 +163,6 @@ struct DaemonConfiguration: Sendable {
                                             scriptTrackers: scriptTrackers, fileTrackers: fileTrackers, lvs: lvs,
                                             lockMemory: lockMemory, vrrpScheduling: vrrpScheduling,
                                             snapshot: loaded.snapshot, changes: loaded.changes, lvsEdits: lvsEdits))
-    }
-
-    /// CPU numbers and ranges (`0 2-3`, `0,1`) as keepalived's `*_cpu_affinity` takes them,
-    /// and the first word that is neither (the list is then incomplete).
-    static func cpuList(_ words: [String]) -> (cpus: [Int], bad: Substring?) {
-        var cpus: [Int] = []
-        for word in words.flatMap({ $0.split(separator: ",") }) {
-            let ends = word.split(separator: "-", omittingEmptySubsequences: false)
-            if ends.count == 1, let n = Int(ends[0]), n >= 0 {
-                cpus.append(n)
-            } else if ends.count == 2, let a = Int(ends[0]), let b = Int(ends[1]), 0 <= a, a <= b, b < 4096 {
-                cpus += Array(a...b)
-            } else {
-                return (cpus, word)
-            }
-        }
-        return (cpus, nil)
     }
 
     /// Every script the configuration runs.
