@@ -2,6 +2,7 @@
 // libFuzzer harnesses, kept out of the main package so that a plain `swift build` of kad never
 // compiles them:
 // - FuzzConfig: ConfigDSL (lexer, preprocessor, parser, decoder, validator);
+// - FuzzReload: ConfigLoader.load(path:previous:) against a whole read;
 // - FuzzVRRPDatagram, FuzzVRRPMessage: VRRPCore's packet decoders, with round-trip checks.
 //
 // Build (Linux, swift.org toolchain):
@@ -18,6 +19,13 @@ let package = Package(
     targets: [
         .executableTarget(
             name: "FuzzConfig",
+            dependencies: [.product(name: "ConfigDSL", package: "kad")],
+            swiftSettings: [.swiftLanguageMode(.v6)]
+        ),
+        // Reloads: two versions of one file; a reload from the first's snapshot must equal a
+        // whole read of the second.
+        .executableTarget(
+            name: "FuzzReload",
             dependencies: [.product(name: "ConfigDSL", package: "kad")],
             swiftSettings: [.swiftLanguageMode(.v6)]
         ),

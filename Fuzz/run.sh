@@ -5,6 +5,8 @@
 #
 # Usage: Fuzz/run.sh [TARGET] [SECONDS] [extra libFuzzer flags...]      (default: config, 60 seconds)
 #   TARGET          config         FuzzConfig: keepalived.conf text through ConfigDSL
+#                   reload         FuzzReload: two versions of a file (NUL between): a reload from the
+#                                  first's snapshot must equal a whole read of the second
 #                   vrrp-datagram  FuzzVRRPDatagram: IPv4 datagrams through decodeIPv4Datagram
 #                   vrrp-message   FuzzVRRPMessage: IPv6 source, destination, hop limit + VRRP message
 #                   vrrp           both VRRP targets, SECONDS each, one after the other
@@ -18,7 +20,7 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 target=config
 case "${1:-}" in
-    config | vrrp-datagram | vrrp-message | vrrp | all) target=$1; shift ;;
+    config | reload | vrrp-datagram | vrrp-message | vrrp | all) target=$1; shift ;;
 esac
 seconds=${1:-60}
 shift || true
@@ -31,7 +33,7 @@ build() {
 }
 # kad's sources may be edited while this builds ("modified during the build"): try again a few times.
 for attempt in 1 2 3; do
-    if build && [ -x "$scratch/release/FuzzConfig" ] && [ -x "$scratch/release/FuzzVRRPDatagram" ] &&
+    if build && [ -x "$scratch/release/FuzzConfig" ] && [ -x "$scratch/release/FuzzReload" ] && [ -x "$scratch/release/FuzzVRRPDatagram" ] &&
         [ -x "$scratch/release/FuzzVRRPMessage" ]; then break; fi
     [ $attempt = 3 ] && { echo "run.sh: build failed" >&2; exit 2; }
     echo "run.sh: build failed, retrying" >&2
@@ -56,6 +58,12 @@ fuzz() {
             # Relative includes in the inputs resolve against include-dir/ (a few small real files).
             exe=FuzzConfig workdir=$here/include-dir
             corpora=("$scratch/corpus" "$here/corpus")
+            flags=(-dict="$here/keepalived.dict" -max_len=8192)
+            ;;
+        reload)
+            # Each input is written to a file of the fuzzing process in include-dir/.
+            exe=FuzzReload workdir=$here/include-dir
+            corpora=("$scratch/corpus-reload" "$here/corpus-reload")
             flags=(-dict="$here/keepalived.dict" -max_len=8192)
             ;;
         vrrp-datagram)
@@ -87,7 +95,7 @@ fuzz() {
 
 case $target in
     vrrp) targets=(vrrp-datagram vrrp-message) ;;
-    all) targets=(config vrrp-datagram vrrp-message) ;;
+    all) targets=(config reload vrrp-datagram vrrp-message) ;;
     *) targets=("$target") ;;
 esac
 status=0

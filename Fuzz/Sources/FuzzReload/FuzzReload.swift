@@ -1,0 +1,85 @@
+// libFuzzer entry point for reloads: the input is two versions of one keepalived configuration,
+// separated by the first NUL byte (no NUL: the second is the first with its last byte dropped).
+// The first is loaded whole, making a snapshot; the second is loaded with that snapshot
+// (`ConfigLoader.load(path:previous:)`, which may read only the changed virtual_server blocks)
+// and must give exactly what a whole read of it gives: the same model and the same diagnostics,
+// in order. A difference traps (a "crash" to libFuzzer).
+//
+// The versions are written to a file of this process's own (the reload API reads a path) in the
+// directory the fuzzer runs in. Host checks are off.
+
+#if canImport(Glibc)
+import Glibc
+#endif
+import ConfigDSL
+
+private let loader: ConfigLoader = {
+    var options = ConfigLoader.Options()
+    options.preprocessor = PreprocessorOptions(configID: "fuzz", randomSeed: 1, maximumGeneratedLines: 100_000)
+    options.decode = DecodeOptions(unknownKeywordSeverity: .warning)
+    options.host = HostEnvironment(interfaceExists: nil, inspectScriptFiles: false)
+    return ConfigLoader(options: options)
+}()
+
+private let path: String = {
+    // Removed when the fuzzer exits (libFuzzer ends with exit()).
+    atexit { unlink(path) }
+    return "fuzz-reload-\(getpid()).conf"
+}()
+
+private func write(_ bytes: ArraySlice<UInt8>) {
+    let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+    precondition(fd >= 0, "cannot write \(path)")
+    bytes.withUnsafeBytes { b in
+        var done = 0
+        while done < b.count {
+            let n = Glibc.write(fd, b.baseAddress! + done, b.count - done)
+            precondition(n > 0, "cannot write \(path)")
+            done += n
+        }
+    }
+    close(fd)
+}
+
+@_cdecl("LLVMFuzzerTestOneInput")
+public func fuzzReload(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
+    let bytes = size > 0 && data != nil ? Array(UnsafeBufferPointer(start: data, count: size)) : []
+    let before: ArraySlice<UInt8>
+    let after: ArraySlice<UInt8>
+    if let nul = bytes.firstIndex(of: 0) {
+        before = bytes[..<nul]
+        after = bytes[(nul + 1)...]
+    } else {
+        before = bytes[...]
+        after = bytes.dropLast()
+    }
+    write(before)
+    let first = loader.load(path: path, previous: nil)
+    write(after)
+    let partial = loader.load(path: path, previous: first.snapshot)
+    let whole = loader.load(path: path)
+    if partial.config != whole.config || partial.diagnostics.map(\.description) != whole.diagnostics.map(\.description) {
+        fatalError("""
+            a reload (\(partial.changes)) differs from a whole read
+            partial: \(partial.diagnostics.map(\.description))
+            whole:   \(whole.diagnostics.map(\.description))
+            """)
+    }
+    return 0
+}
+
+@_silgen_name("LLVMFuzzerRunDriver")
+private func LLVMFuzzerRunDriver(
+    _ argc: UnsafeMutablePointer<CInt>,
+    _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>,
+    _ callback: @convention(c) (UnsafePointer<UInt8>?, Int) -> CInt
+) -> CInt
+
+@_cdecl("FuzzReload_main")
+public func fuzzMain(
+    _ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?
+) -> CInt {
+    var argc = argc
+    var argv = argv
+    return LLVMFuzzerRunDriver(&argc, &argv) { data, size in fuzzReload(data, size) }
+}
