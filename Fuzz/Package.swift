@@ -17,16 +17,18 @@ let package = Package(
         .package(name: "kad", path: ".."),
     ],
     targets: [
+        // libFuzzer's driver, started by every harness's `<Target>_main`.
+        .target(name: "FuzzDriver", swiftSettings: [.swiftLanguageMode(.v6)]),
         .executableTarget(
             name: "FuzzConfig",
-            dependencies: [.product(name: "ConfigDSL", package: "kad")],
+            dependencies: ["FuzzDriver", .product(name: "ConfigDSL", package: "kad")],
             swiftSettings: [.swiftLanguageMode(.v6)]
         ),
         // Reloads: two versions of one file; a reload from the first's snapshot must equal a
         // whole read of the second.
         .executableTarget(
             name: "FuzzReload",
-            dependencies: [.product(name: "ConfigDSL", package: "kad")],
+            dependencies: ["FuzzDriver", .product(name: "ConfigDSL", package: "kad")],
             swiftSettings: [.swiftLanguageMode(.v6)]
         ),
         // The VRRP decoders: whole IPv4 datagrams, and IPv6 messages with their IP fields in front.
@@ -38,12 +40,12 @@ let package = Package(
         ),
         .executableTarget(
             name: "FuzzVRRPDatagram",
-            dependencies: ["VRRPFuzzSupport", .product(name: "VRRPCore", package: "kad")],
+            dependencies: ["FuzzDriver", "VRRPFuzzSupport", .product(name: "VRRPCore", package: "kad")],
             swiftSettings: [.swiftLanguageMode(.v6)]
         ),
         .executableTarget(
             name: "FuzzVRRPMessage",
-            dependencies: ["VRRPFuzzSupport", .product(name: "VRRPCore", package: "kad")],
+            dependencies: ["FuzzDriver", "VRRPFuzzSupport", .product(name: "VRRPCore", package: "kad")],
             swiftSettings: [.swiftLanguageMode(.v6)]
         ),
     ]

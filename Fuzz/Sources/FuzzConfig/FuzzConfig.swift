@@ -6,6 +6,7 @@
 // Host checks are off: no interface lookups, no script file inspection.
 
 import ConfigDSL
+import FuzzDriver
 
 private let loader: ConfigLoader = {
     var options = ConfigLoader.Options()
@@ -29,21 +30,9 @@ public func fuzzConfig(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     return count == -1 ? 1 : 0
 }
 
-// SwiftPM links an executable target with `--defsym main=FuzzConfig_main` (the module's renamed
-// entry point), which hides libFuzzer's own `main`. With -parse-as-library there is no Swift entry
-// point, so this function is that symbol and starts libFuzzer's driver itself.
-@_silgen_name("LLVMFuzzerRunDriver")
-private func LLVMFuzzerRunDriver(
-    _ argc: UnsafeMutablePointer<CInt>,
-    _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>,
-    _ callback: @convention(c) (UnsafePointer<UInt8>?, Int) -> CInt
-) -> CInt
-
 @_cdecl("FuzzConfig_main")
 public func fuzzMain(
     _ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?
 ) -> CInt {
-    var argc = argc
-    var argv = argv
-    return LLVMFuzzerRunDriver(&argc, &argv) { data, size in fuzzConfig(data, size) }
+    return runLibFuzzer(argc, argv) { data, size in fuzzConfig(data, size) }
 }

@@ -12,6 +12,7 @@
 import Glibc
 #endif
 import ConfigDSL
+import FuzzDriver
 
 private let loader: ConfigLoader = {
     var options = ConfigLoader.Options()
@@ -68,18 +69,9 @@ public func fuzzReload(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     return 0
 }
 
-@_silgen_name("LLVMFuzzerRunDriver")
-private func LLVMFuzzerRunDriver(
-    _ argc: UnsafeMutablePointer<CInt>,
-    _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>,
-    _ callback: @convention(c) (UnsafePointer<UInt8>?, Int) -> CInt
-) -> CInt
-
 @_cdecl("FuzzReload_main")
 public func fuzzMain(
     _ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?
 ) -> CInt {
-    var argc = argc
-    var argv = argv
-    return LLVMFuzzerRunDriver(&argc, &argv) { data, size in fuzzReload(data, size) }
+    return runLibFuzzer(argc, argv) { data, size in fuzzReload(data, size) }
 }

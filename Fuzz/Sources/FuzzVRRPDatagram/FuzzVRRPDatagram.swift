@@ -10,6 +10,7 @@
 
 import VRRPCore
 import VRRPFuzzSupport
+import FuzzDriver
 
 /// Decodes `datagram`; on success checks the round-trip properties. Every drop reason is a valid outcome.
 func decodeAndCheck(_ datagram: [UInt8]) -> Int {
@@ -31,21 +32,10 @@ public func fuzzVRRPDatagram(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt
     return n == -1 ? 1 : 0
 }
 
-// SwiftPM links an executable target with `--defsym main=FuzzVRRPDatagram_main`, which hides
-// libFuzzer's own `main`; this function is that symbol and starts libFuzzer's driver itself.
-@_silgen_name("LLVMFuzzerRunDriver")
-private func LLVMFuzzerRunDriver(
-    _ argc: UnsafeMutablePointer<CInt>,
-    _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>,
-    _ callback: @convention(c) (UnsafePointer<UInt8>?, Int) -> CInt
-) -> CInt
-
 @_cdecl("FuzzVRRPDatagram_main")
 public func fuzzMain(
     _ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?
 ) -> CInt {
     if writeSeedsIfAsked(argc, argv, ipv4DatagramSeeds, decodes: { decodeAndCheck($0) == 1 }) { return 0 }
-    var argc = argc
-    var argv = argv
-    return LLVMFuzzerRunDriver(&argc, &argv) { data, size in fuzzVRRPDatagram(data, size) }
+    return runLibFuzzer(argc, argv) { data, size in fuzzVRRPDatagram(data, size) }
 }

@@ -18,6 +18,7 @@
 
 import VRRPCore
 import VRRPFuzzSupport
+import FuzzDriver
 
 private let prefixLength = 33
 
@@ -79,21 +80,10 @@ func decodes(_ input: [UInt8]) -> Bool {
                  hopLimit: input[32])
 }
 
-// SwiftPM links an executable target with `--defsym main=FuzzVRRPMessage_main`, which hides
-// libFuzzer's own `main`; this function is that symbol and starts libFuzzer's driver itself.
-@_silgen_name("LLVMFuzzerRunDriver")
-private func LLVMFuzzerRunDriver(
-    _ argc: UnsafeMutablePointer<CInt>,
-    _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>,
-    _ callback: @convention(c) (UnsafePointer<UInt8>?, Int) -> CInt
-) -> CInt
-
 @_cdecl("FuzzVRRPMessage_main")
 public func fuzzMain(
     _ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?
 ) -> CInt {
     if writeSeedsIfAsked(argc, argv, ipv6MessageSeeds, decodes: decodes) { return 0 }
-    var argc = argc
-    var argv = argv
-    return LLVMFuzzerRunDriver(&argc, &argv) { data, size in fuzzVRRPMessage(data, size) }
+    return runLibFuzzer(argc, argv) { data, size in fuzzVRRPMessage(data, size) }
 }
