@@ -42,6 +42,20 @@ private func write(_ bytes: ArraySlice<UInt8>) {
     close(fd)
 }
 
+/// `FUZZ_RELOAD_COUNT=1`: at exit, how many inputs were read partly and why the others were
+/// read whole (run over a corpus with `-runs=0` to see what the fuzzing reached).
+nonisolated(unsafe) private var changeCounts: [String: Int] = [:]
+private let countingChanges: Bool = {
+    guard getenv("FUZZ_RELOAD_COUNT") != nil else { return false }
+    atexit {
+        for (key, n) in changeCounts.sorted(by: { $0.value > $1.value }) {
+            let line = "\(n)\t\(key)\n"
+            _ = line.withCString { Glibc.write(2, $0, strlen($0)) }
+        }
+    }
+    return true
+}()
+
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzReload(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     let bytes = size > 0 && data != nil ? Array(UnsafeBufferPointer(start: data, count: size)) : []
@@ -59,6 +73,14 @@ public func fuzzReload(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     write(after)
     let partial = loader.load(path: path, previous: first.snapshot)
     let whole = loader.load(path: path)
+    if countingChanges {
+        let key: String
+        switch partial.changes {
+        case .all(let reason): key = "whole: \(reason)"
+        case .virtualServers(let edits): key = edits.isEmpty ? "unchanged" : "partial"
+        }
+        changeCounts[key, default: 0] += 1
+    }
     if partial.config != whole.config || partial.diagnostics.map(\.description) != whole.diagnostics.map(\.description) {
         fatalError("""
             a reload (\(partial.changes)) differs from a whole read
