@@ -1,6 +1,7 @@
 // libFuzzer entry point for reloads: the input is two versions of one keepalived configuration,
-// separated by the first NUL byte (no NUL: the second is the first with its last byte dropped).
-// The first is loaded whole, making a snapshot; the second is loaded with that snapshot
+// separated by the first NUL byte (no NUL: the second is the first with its last byte dropped);
+// with a NUL, also the first with one of its virtual_server blocks replaced by the second part.
+// The first is loaded whole, making a snapshot; the other version is loaded with that snapshot
 // (`ConfigLoader.load(path:previous:)`, which may read only the changed virtual_server blocks)
 // and must give exactly what a whole read of it gives: the same model and the same diagnostics,
 // in order. A difference traps (a "crash" to libFuzzer).
@@ -59,15 +60,43 @@ private let countingChanges: Bool = {
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzReload(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     let bytes = size > 0 && data != nil ? Array(UnsafeBufferPointer(start: data, count: size)) : []
-    let before: ArraySlice<UInt8>
-    let after: ArraySlice<UInt8>
-    if let nul = bytes.firstIndex(of: 0) {
-        before = bytes[..<nul]
-        after = bytes[(nul + 1)...]
-    } else {
-        before = bytes[...]
-        after = bytes.dropLast()
+    guard let nul = bytes.firstIndex(of: 0) else {
+        check(before: bytes[...], after: bytes.dropLast())
+        return 0
     }
+    let first = bytes[..<nul]
+    let second = bytes[(nul + 1)...]
+    check(before: first, after: second)
+    // The second part as one block in place of one of the first's `virtual_server` blocks:
+    // mutations of a block then mostly keep the file whole, so the partial path is reached.
+    if let spliced = splice(second, into: first) { check(before: first, after: spliced[...]) }
+    return 0
+}
+
+/// `block` in place of the `virtual_server` block of `text` that its first byte picks; a block
+/// is taken crudely, from a line starting `virtual_server` to the next line starting `}` (the
+/// check does not depend on it being right).
+private func splice(_ block: ArraySlice<UInt8>, into text: ArraySlice<UInt8>) -> [UInt8]? {
+    let keyword = Array("virtual_server".utf8)
+    var blocks: [Range<Int>] = []
+    var lineStart = text.startIndex
+    var open: Int? = nil
+    while lineStart < text.endIndex {
+        let lineEnd = text[lineStart...].firstIndex(of: 0x0A).map { $0 + 1 } ?? text.endIndex
+        if open == nil, text[lineStart..<lineEnd].starts(with: keyword) {
+            open = lineStart
+        } else if let o = open, text[lineStart] == UInt8(ascii: "}") {
+            blocks.append(o..<lineEnd)
+            open = nil
+        }
+        lineStart = lineEnd
+    }
+    guard !blocks.isEmpty else { return nil }
+    let r = blocks[Int(block.first ?? 0) % blocks.count]
+    return Array(text[..<r.lowerBound]) + block + text[r.upperBound...]
+}
+
+private func check(before: ArraySlice<UInt8>, after: ArraySlice<UInt8>) {
     write(before)
     let first = loader.load(path: path, previous: nil)
     write(after)
@@ -88,7 +117,6 @@ public func fuzzReload(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
             whole:   \(whole.diagnostics.map(\.description))
             """)
     }
-    return 0
 }
 
 @_cdecl("FuzzReload_main")
