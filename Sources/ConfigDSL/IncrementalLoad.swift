@@ -44,18 +44,24 @@ public struct ReloadResult: Sendable {
         case virtualServers([VirtualServerEdit])
     }
 
+    /// The model, as a whole read would give it.
     public var config: KeepalivedConfig
     /// Every diagnostic of the file, as a whole read would give them (those of the blocks not
     /// read again carry over, moved with their lines).
     public var diagnostics: [Diagnostic]
     /// Every file read, the main one first.
     public var files: [String]
+    /// What was read again, and why the whole file was when it was.
     public var changes: Changes
-    /// The previous snapshot for the next load.
+    /// This load, to pass as `previous` to the next one (keep the one of the configuration
+    /// that runs: a refused file's snapshot would describe a model that is not running).
     public var snapshot: ConfigSnapshot
 
+    /// The diagnostics of severity error; the file is valid without any.
     public var errors: [Diagnostic] { diagnostics.filter { $0.severity == .error } }
+    /// The diagnostics of severity warning.
     public var warnings: [Diagnostic] { diagnostics.filter { $0.severity == .warning } }
+    /// Whether the file has no error.
     public var isValid: Bool { errors.isEmpty }
 }
 
@@ -183,7 +189,7 @@ extension ConfigLoader {
             }
         }
         // The earlier diagnostics stay, unless they lie in a block read again (it is checked
-        // anew) or could name a moved place in their hint.
+        // anew) or name a line that moved.
         let file = SourceFiles.id(of: path)
         let editedLines: [Range<Int>] = pieceEdits.compactMap { e in
             guard let first = e.old.first, let last = e.old.last else { return nil }
@@ -213,22 +219,8 @@ extension ConfigLoader {
             carried.append(moved)
         }
         // Read each new block on its own.
-        var vsIndex: [Int] = []
-        vsIndex.reserveCapacity(pieces.count + 1)
-        var count = 0
-        for p in pieces {
-            vsIndex.append(count)
-            if p.isVirtualServer { count += 1 }
-        }
-        vsIndex.append(count)
-        var oldIndex: [Int] = []
-        oldIndex.reserveCapacity(old.count + 1)
-        count = 0
-        for p in old {
-            oldIndex.append(count)
-            if p.isVirtualServer { count += 1 }
-        }
-        oldIndex.append(count)
+        let vsIndex = ConfigPieces.virtualServerPositions(pieces)
+        let oldIndex = ConfigPieces.virtualServerPositions(old)
         var config = previous.config
         var fresh: [Diagnostic] = []
         var edits: [VirtualServerEdit] = []
@@ -417,6 +409,20 @@ enum ConfigPieces {
         for c in "\"#!{}$\\".utf8 { t[Int(c)] = 2 }
         return t
     }()
+
+    /// For each piece, how many `virtual_server` pieces come before it (its block's index in the
+    /// model's `virtualServers`), and the total last.
+    static func virtualServerPositions(_ pieces: [Piece]) -> [Int] {
+        var positions: [Int] = []
+        positions.reserveCapacity(pieces.count + 1)
+        var count = 0
+        for p in pieces {
+            positions.append(count)
+            if p.isVirtualServer { count += 1 }
+        }
+        positions.append(count)
+        return positions
+    }
 
     static func equal(_ a: ArraySlice<UInt8>, _ b: ArraySlice<UInt8>) -> Bool {
         guard a.count == b.count else { return false }

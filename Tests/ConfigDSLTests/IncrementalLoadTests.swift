@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import ConfigDSL
 
@@ -134,6 +135,21 @@ import Testing
         let second = Self.loader.load(path: path, previous: first.snapshot)
         #expect(second.changes == .all(reason: "include"))
         #expect(second.config.vrrpScripts.count == 2)
+    }
+
+    /// A file that is gone at the reload is the fatal error a whole read gives, and the reload
+    /// after it reads the whole file again.
+    @Test func aFileThatCannotBeReadIsReportedAsAWholeReadReportsIt() {
+        let dir = TemporaryDirectory()
+        let path = dir.write("keepalived.conf", Self.file([80, 81]))
+        let first = Self.loader.load(path: path, previous: nil)
+        try? FileManager.default.removeItem(atPath: path)
+        let gone = Self.loader.load(path: path, previous: first.snapshot)
+        #expect(gone.changes == .all(reason: "the file could not be read"))
+        #expect(gone.diagnostics.map(\.description) == Self.loader.load(path: path).diagnostics.map(\.description))
+        #expect(gone.errors.first?.code == "file-unreadable")
+        dir.write("keepalived.conf", Self.file([80, 81]))
+        #expect(Self.loader.load(path: path, previous: gone.snapshot).changes == .all(reason: "the file could not be read"))
     }
 
     @Test func changesOutsideVirtualServersReadTheWholeFile() {

@@ -155,10 +155,6 @@ struct DaemonConfiguration: Sendable {
         if vrrp.routers.isEmpty && lvs.virtualServers.isEmpty {
             warnings.append("\(path): no vrrp_instance\(scope.vrrpOnly ? "" : " and no virtual_server"): nothing to run until a reload adds one")
         }
-        // The blocks not translated again keep their warnings, which may repeat ones given
-        // now (a script's): each is logged once.
-        var logged = Set<String>()
-        warnings = warnings.filter { logged.insert($0).inserted }
         return .success(DaemonConfiguration(model: model, vrrp: vrrp, warnings: warnings, notify: notify,
                                             scriptTrackers: scriptTrackers, fileTrackers: fileTrackers, lvs: lvs,
                                             lockMemory: lockMemory, vrrpScheduling: vrrpScheduling,

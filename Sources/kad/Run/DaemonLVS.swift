@@ -538,9 +538,17 @@ actor LVSController {
     /// also another's (a group and a plain virtual server can both name one): only the whole
     /// path knows which one wins.
     private func reload(_ plan: LVSTranslation.Result, edits: [VirtualServerEdit]) -> Int? {
+        // The removed servers (by id: one that moved, removed in one edit and added in
+        // another, keeps its state) and their services; how many servers want each service.
+        var oldByID: [String: Server] = [:]
+        var removedKeys: [IPVSService.Key] = []
         var owners: [IPVSService.Key: Int] = [:]
         for e in edits {
-            for s in servers[e.old] { for key in s.plan.serviceKeys { owners[key, default: 0] -= 1 } }
+            for s in servers[e.old] {
+                if oldByID[s.plan.id] == nil { oldByID[s.plan.id] = s }
+                removedKeys += s.plan.serviceKeys
+                for key in s.plan.serviceKeys { owners[key, default: 0] -= 1 }
+            }
             for p in plan.virtualServers[e.new] { for key in p.serviceKeys { owners[key, default: 0] += 1 } }
         }
         for (key, change) in owners {
@@ -550,15 +558,6 @@ actor LVSController {
         for (key, change) in owners where change != 0 {
             let after = (serviceOwners[key] ?? 0) + change
             serviceOwners[key] = after == 0 ? nil : after
-        }
-        // A virtual server that moved (removed in one edit, added in another) keeps its state.
-        var oldByID: [String: Server] = [:]
-        var removedKeys: [IPVSService.Key] = []
-        for e in edits {
-            for s in servers[e.old] {
-                if oldByID[s.plan.id] == nil { oldByID[s.plan.id] = s }
-                removedKeys += s.plan.serviceKeys
-            }
         }
         var kept: Set<ObjectIdentifier> = []
         var added: [(range: Range<Int>, servers: [Server])] = []

@@ -156,7 +156,7 @@ enum LVSTranslation {
         var scripts: [Script] { Array(notes.lazy.map(\.scripts).joined()) }
     }
 
-    /// One virtual server's warnings (its scripts' too), scripts and PING_CHECKs.
+    /// One virtual server's warnings, scripts and PING_CHECKs.
     struct VirtualServerNotes: Sendable {
         var warnings: [String]
         var scripts: [Script] = []
@@ -269,12 +269,12 @@ private struct LVSTranslator {
         }
     }
 
-    /// One virtual server, and the warnings about it (its scripts' too).
+    /// One virtual server, and the warnings about it (its scripts' stay with `scripts`, which
+    /// the caller logs; a partial translation runs only while no virtual server has a script).
     mutating func one(_ vs: VirtualServer, _ scripts: inout ScriptPreparer) -> (LVSTranslation.VirtualServerPlan?, [String]) {
         let warningsBefore = result.warnings.count
-        let scriptWarningsBefore = scripts.warnings.count
         let plan = virtualServer(vs, &scripts)
-        let warnings = Array(result.warnings[warningsBefore...]) + scripts.warnings[scriptWarningsBefore...]
+        let warnings = Array(result.warnings[warningsBefore...])
         result.warnings.removeSubrange(warningsBefore...)
         return (plan, warnings)
     }
